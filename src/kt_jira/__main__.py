@@ -1,0 +1,3 @@
+from kt_jira.cli import main
+
+main()

@@ -1,0 +1,137 @@
+"""Job handlers, one function per job kind. They hold the exactly-once protocol for creates.
+
+A handler reads state from the store, decides with the pure modules, calls one remote side, and
+records the outcome. Errors are raised, not swallowed: the worker decides retry or dead letter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+
+from kt_jira.config import Settings
+from kt_jira.errors import Deferred, PermanentError, RetryableError, UncertainOutcome
+from kt_jira.events import Escalation
+from kt_jira.jira import JiraClient, JiraMetadata, find_by_label
+from kt_jira.metrics import Metrics
+from kt_jira.rules import decide
+from kt_jira.sla import Deadlines
+from kt_jira.store import EscalationRecord, Job, Store
+from kt_jira.worker import Handler
+
+CREATE_ISSUE = "create_issue"
+log = structlog.get_logger("kt_jira.handlers")
+
+
+def create_job_key(escalation_id: str) -> str:
+    return f"{CREATE_ISSUE}:{escalation_id}"
+
+
+@dataclass(kw_only=True)
+class Handlers:
+    settings: Settings
+    store: Store
+    jira: JiraClient
+    metadata: JiraMetadata
+    metrics: Metrics
+    clock: Callable[[], datetime]
+
+    def table(self) -> dict[str, Handler]:
+        return {CREATE_ISSUE: self.create_issue}
+
+    async def create_issue(self, job: Job) -> None:
+        """Create the escalation's issue exactly once; adopt a possibly-created one first."""
+        escalation_id = str(job.payload["escalation_id"])
+        record = await self.store.get_escalation(escalation_id)
+        if record is None:
+            raise PermanentError(f"escalation {escalation_id} is not in the database")
+        link = await self.store.get_link(escalation_id)
+        if link is not None and link.state == "created":
+            return
+        decision = decide(_escalation(record), self.settings, received_at=record.created_at)
+        draft = decision.draft
+        if link is not None and link.state == "attempting":
+            # An earlier attempt may have created it (timeout, 5xx, crash): look before creating.
+            found = await find_by_label(
+                self.jira, project=link.project, label=link.correlation_label
+            )
+            if found:
+                await self._adopt(escalation_id, found, decision.deadlines)
+                return
+            settle = (link.attempt_started_at or self.clock()) + timedelta(
+                seconds=self.settings.jira.search_consistency_delay_seconds
+            )
+            if self.clock() < settle:
+                raise Deferred(
+                    "waiting for Jira search to catch up before re-creating", run_at=settle
+                )
+        body = await self.metadata.build_create_body(draft)
+        await self.store.begin_create_attempt(
+            escalation_id,
+            project=draft.project,
+            correlation_label=draft.correlation_label,
+            now=self.clock(),
+        )
+        try:
+            created = await self.jira.create_issue(body)
+        except UncertainOutcome:
+            raise  # the link stays "attempting": the next try searches first
+        except (RetryableError, PermanentError):
+            await self.store.clear_create_attempt(escalation_id, now=self.clock())
+            raise
+        await self.store.save_created(
+            escalation_id,
+            issue_id=created.issue_id,
+            issue_key=created.key,
+            now=self.clock(),
+            first_response_due=decision.deadlines.first_response_due,
+            resolution_due=decision.deadlines.resolution_due,
+            adopted=False,
+        )
+        self.metrics.issues.labels(how="created").inc()
+        log.info(
+            "issue.created", escalation_id=escalation_id, key=created.key, rule=decision.rule.name
+        )
+
+    async def _adopt(
+        self, escalation_id: str, found: list[dict[str, Any]], clock: Deadlines
+    ) -> None:
+        oldest = min(
+            found,
+            key=lambda issue: (str(issue.get("fields", {}).get("created", "")), int(issue["id"])),
+        )
+        await self.store.save_created(
+            escalation_id,
+            issue_id=str(oldest["id"]),
+            issue_key=str(oldest["key"]),
+            now=self.clock(),
+            first_response_due=clock.first_response_due,
+            resolution_due=clock.resolution_due,
+            adopted=True,
+        )
+        self.metrics.issues.labels(how="adopted").inc()
+        log.warning(
+            "issue.adopted",
+            escalation_id=escalation_id,
+            key=oldest["key"],
+            duplicates=[issue["key"] for issue in found if issue is not oldest],
+        )
+
+
+def _escalation(record: EscalationRecord) -> Escalation:
+    return Escalation(
+        escalation_id=record.escalation_id,
+        policy_name=record.policy_name,
+        action=record.action,
+        model=record.model,
+        gateway_id=record.gateway_id,
+        user_id=record.user_id,
+        org_id=record.org_id,
+        severity=record.severity,
+        category=record.category,
+        occurred_at=record.occurred_at,
+    )

@@ -1,0 +1,292 @@
+"""``JiraClient``: async httpx, one method per Jira REST endpoint, errors mapped at one boundary.
+
+Every request first waits out the shared pause and takes a rate-limiter token. ``_request`` is
+the only place where httpx exceptions and HTTP statuses become kt_jira errors; nothing here
+writes a secret or the Authorization header into a message or a log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import quote
+
+import httpx
+import structlog
+
+from kt_jira.config import JiraSettings
+from kt_jira.draft import CreatedIssue
+from kt_jira.errors import ConfigError, KtJiraError, UncertainOutcome
+from kt_jira.jira.failures import status_error, transport_error, undecodable
+from kt_jira.jira.models import CreateField, FieldInfo, IssueTypeInfo, JiraUser, SearchPage
+from kt_jira.jira.pause import PauseStore, WallClock, utc_now, wait_out_pause
+from kt_jira.jira.ratelimit import (
+    PRIORITY_CREATE,
+    PRIORITY_DEFAULT,
+    RateLimiter,
+    retry_after_seconds,
+)
+
+log = structlog.get_logger("kt_jira.jira")
+
+# The one place the REST version lives: Cloud speaks v3 (ADF), Data Center v2 (wiki markup).
+API_PREFIX = {"cloud": "/rest/api/3", "datacenter": "/rest/api/2"}
+PAUSE_NAME = "jira"
+# createmeta refuses more than 200 per page ("must not exceed the limit '200'").
+CREATEMETA_PAGE_SIZE = 200
+
+
+class JiraClient:
+    """Talks to one Jira site; open it with ``async with JiraClient(...) as jira:``.
+
+    ``transport`` is the test seam (``httpx.MockTransport``, or none for the network). ``now``
+    and ``sleep`` drive the pause; tests may inject fakes.
+    """
+
+    # Page size for startAt/maxResults endpoints; Jira refuses more than 200.
+    page_size = CREATEMETA_PAGE_SIZE
+
+    def __init__(
+        self,
+        settings: JiraSettings,
+        *,
+        pause: PauseStore,
+        transport: httpx.AsyncBaseTransport | None = None,
+        limiter: RateLimiter | None = None,
+        now: WallClock = utc_now,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.settings = settings
+        self.api_prefix = API_PREFIX[settings.flavor]
+        self.pause = pause
+        self.limiter = limiter or RateLimiter(settings.max_requests_per_second)
+        self._transport = transport
+        self._now = now
+        self._sleep = sleep
+        self._http: httpx.AsyncClient | None = None
+
+    async def __aenter__(self) -> Self:
+        self._http = httpx.AsyncClient(
+            base_url=self.settings.url.rstrip("/"),
+            auth=_auth(self.settings),
+            timeout=httpx.Timeout(self.settings.timeout_seconds),
+            transport=self._transport,
+            headers={"Accept": "application/json", "User-Agent": "kt-jira"},
+            follow_redirects=False,
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    # -- endpoints -------------------------------------------------------------------------
+
+    async def myself(self) -> JiraUser:
+        """The bot account (``GET /myself``): its accountId lets sync ignore its own changes."""
+        return JiraUser.from_json(await self._request("GET", "/myself"))
+
+    async def fields(self) -> list[FieldInfo]:
+        """Every field the bot can see (``GET /field``); names are not unique."""
+        data = await self._request("GET", "/field")
+        return [FieldInfo.from_json(item) for item in data or ()]
+
+    async def create_issue_types(self, project: str) -> list[IssueTypeInfo]:
+        """Issue types the bot may create in ``project`` (createmeta, all pages)."""
+        path = f"/issue/createmeta/{_seg(project)}/issuetypes"
+        items = await self._pages(path, keys=("issueTypes", "values", "createMetaIssueType"))
+        return [IssueTypeInfo.from_json(item) for item in items]
+
+    async def create_fields(self, project: str, issue_type_id: str) -> list[CreateField]:
+        """Fields on the create screen of ``project`` for one issue type (createmeta, all pages)."""
+        path = f"/issue/createmeta/{_seg(project)}/issuetypes/{_seg(issue_type_id)}"
+        items = await self._pages(path, keys=("fields", "values", "results"))
+        return [CreateField.from_json(item) for item in items]
+
+    async def create_issue(self, body: dict[str, Any]) -> CreatedIssue:
+        """``POST /issue``; not idempotent, so failures after sending are ``UncertainOutcome``."""
+        data = await self._request(
+            "POST", "/issue", json=body, priority=PRIORITY_CREATE, idempotent=False
+        )
+        if not isinstance(data, dict) or not data.get("id") or not data.get("key"):
+            raise UncertainOutcome(
+                "Jira accepted POST /issue but its answer has no issue id and key; "
+                "search for the correlation marker before creating again"
+            )
+        return CreatedIssue(issue_id=str(data["id"]), key=str(data["key"]))
+
+    async def search(
+        self,
+        jql: str,
+        *,
+        fields: Sequence[str],
+        max_results: int = 50,
+        next_page_token: str | None = None,
+    ) -> SearchPage:
+        """One page of enhanced search (``POST /search/jql``; the old ``/search`` is gone)."""
+        body: dict[str, Any] = {"jql": jql, "fields": list(fields), "maxResults": max_results}
+        if next_page_token:
+            body["nextPageToken"] = next_page_token
+        data = await self._request("POST", "/search/jql", json=body, idempotent=True)
+        return SearchPage.from_json(data or {})
+
+    async def get_issue(self, id_or_key: str, *, fields: Sequence[str] | None = None) -> Any:
+        """``GET /issue/{id}`` as raw JSON; ``fields`` limits what comes back."""
+        params = {"fields": ",".join(fields)} if fields is not None else None
+        return await self._request("GET", f"/issue/{_seg(id_or_key)}", params=params)
+
+    async def transitions(self, id_or_key: str) -> list[dict[str, Any]]:
+        """Transitions available now, with their screens' fields (they differ per workflow)."""
+        data = await self._request(
+            "GET",
+            f"/issue/{_seg(id_or_key)}/transitions",
+            params={"expand": "transitions.fields"},
+        )
+        return list((data or {}).get("transitions") or [])
+
+    async def transition(self, id_or_key: str, body: dict[str, Any]) -> None:
+        """``POST /issue/{id}/transitions`` with ``{"transition": {"id": …}, …}``."""
+        await self._request(
+            "POST", f"/issue/{_seg(id_or_key)}/transitions", json=body, idempotent=False
+        )
+
+    async def add_comment(self, id_or_key: str, body_adf: dict[str, Any]) -> None:
+        """``POST /issue/{id}/comment`` with an ADF body (Cloud v3)."""
+        await self._request(
+            "POST", f"/issue/{_seg(id_or_key)}/comment", json={"body": body_adf}, idempotent=False
+        )
+
+    # -- the boundary ----------------------------------------------------------------------
+
+    async def _pages(self, path: str, *, keys: Sequence[str]) -> list[dict[str, Any]]:
+        """Follow startAt/maxResults pages until ``total`` (or a short page) says done."""
+        items: list[dict[str, Any]] = []
+        while True:
+            params = {"startAt": len(items), "maxResults": self.page_size}
+            data = await self._request("GET", path, params=params) or {}
+            page = next((list(data[k]) for k in keys if isinstance(data.get(k), list)), [])
+            items.extend(page)
+            total = data.get("total")
+            if not page or data.get("isLast") is True:
+                return items
+            if isinstance(total, int):
+                if len(items) >= total:
+                    return items
+            elif len(page) < int(data.get("maxResults") or self.page_size):
+                return items
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        priority: int = PRIORITY_DEFAULT,
+        idempotent: bool | None = None,
+    ) -> Any:
+        """Send one request under the pause and the rate limit; map every failure.
+
+        ``idempotent`` (default: GET/HEAD) decides whether a failure after sending is a plain
+        ``RetryableError`` or an ``UncertainOutcome`` (the write may have happened).
+        """
+        if self._http is None:
+            raise RuntimeError("JiraClient is not open; use 'async with JiraClient(...)'")
+        safe = method.upper() in ("GET", "HEAD") if idempotent is None else idempotent
+        url = self.api_prefix + path
+        what = f"{method} {url}"
+        await self._wait_turn(priority)
+        started = time.perf_counter()
+        try:
+            response = await self._http.request(method, url, params=params, json=json)
+        except httpx.HTTPError as exc:
+            error = transport_error(exc, what=what, idempotent=safe)
+            log.warning("jira.request_failed", request=what, error=type(exc).__name__)
+            raise error from exc
+        elapsed = time.perf_counter() - started
+        if response.is_success:
+            if not response.content:
+                return None
+            try:
+                return response.json()
+            except ValueError as exc:
+                raise undecodable(response, what=what, idempotent=safe) from exc
+        raise await self._status_error(response, what=what, idempotent=safe, elapsed=elapsed)
+
+    async def _wait_turn(self, priority: int) -> None:
+        await wait_out_pause(self.pause, PAUSE_NAME, now=self._now, sleep=self._sleep)
+        if await self.limiter.acquire(priority):
+            # We queued for a token: a pause may have started meanwhile.
+            await wait_out_pause(self.pause, PAUSE_NAME, now=self._now, sleep=self._sleep)
+
+    async def _status_error(
+        self, response: httpx.Response, *, what: str, idempotent: bool, elapsed: float
+    ) -> KtJiraError:
+        status = response.status_code
+        log_fields = {"request": what, "status": status, "seconds": round(elapsed, 3)}
+        if status == 429 or (status == 503 and "retry-after" in response.headers):
+            now = self._now()
+            seconds = retry_after_seconds(
+                response.headers, now=now, floor=self.settings.retry_after_floor_seconds
+            )
+            why = response.headers.get("ratelimit-reason")
+            reason = f"Jira answered {status} to {what}" + (f" ({why})" if why else "")
+            until = now + timedelta(seconds=seconds)
+            try:
+                until = await self.pause.set_pause(PAUSE_NAME, until=until, reason=reason)
+            except Exception as exc:  # the caller still learns of the limit and backs off
+                log.error("jira.pause_not_recorded", error=repr(exc))
+            log.warning("jira.rate_limited", **log_fields, retry_after=seconds, until=until)
+            return status_error(response, what=what, idempotent=idempotent, retry_after=seconds)
+        log.warning("jira.request_rejected", **log_fields)
+        return status_error(response, what=what, idempotent=idempotent)
+
+
+class _BearerAuth(httpx.Auth):
+    """Data Center personal access token; a PAT is not accepted as a Basic password."""
+
+    def __init__(self, token: str) -> None:
+        self._header = f"Bearer {token}"
+
+    def auth_flow(self, request: httpx.Request) -> Any:
+        request.headers["Authorization"] = self._header
+        yield request
+
+    def __repr__(self) -> str:
+        return "_BearerAuth(<redacted>)"
+
+
+def _auth(settings: JiraSettings) -> httpx.Auth:
+    if settings.flavor == "datacenter":
+        if settings.pat is None:
+            raise ConfigError(
+                "jira.pat is not set: Jira Data Center authenticates with a personal access "
+                "token; set jira.pat (e.g. env:JIRA_PAT)"
+            )
+        return _BearerAuth(settings.pat.reveal())
+    if not settings.email:
+        raise ConfigError(
+            "jira.email is not set: Jira Cloud authenticates with the bot account's email and "
+            "an API token; set jira.email"
+        )
+    if settings.api_token is None:
+        raise ConfigError(
+            "jira.api_token is not set: Jira Cloud needs the bot account's API token; "
+            "set jira.api_token (e.g. env:JIRA_API_TOKEN)"
+        )
+    return httpx.BasicAuth(settings.email, settings.api_token.reveal())
+
+
+def _seg(value: str) -> str:
+    """One URL path segment: a project key or issue key can never escape its place."""
+    return quote(str(value), safe="")

@@ -1,0 +1,140 @@
+"""Small frozen value objects the Jira client returns instead of raw JSON.
+
+Parsing lives here (``from_json``) so the client stays one method per endpoint. These are read
+models of what Jira says; nothing here performs I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, kw_only=True)
+class JiraUser:
+    account_id: str
+    display_name: str
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> JiraUser:
+        # Data Center has no accountId; its user key plays the same role.
+        account_id = data.get("accountId") or data.get("key") or data.get("name") or ""
+        return cls(account_id=str(account_id), display_name=str(data.get("displayName", "")))
+
+
+@dataclass(frozen=True, kw_only=True)
+class FieldInfo:
+    """One entry of ``GET /field``: names are not unique, ids are."""
+
+    id: str
+    name: str
+    custom: bool
+    schema_type: str | None = None
+    schema_custom: str | None = None
+    schema_items: str | None = None
+    clause_names: tuple[str, ...] = ()
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> FieldInfo:
+        schema = data.get("schema") or {}
+        return cls(
+            id=str(data["id"]),
+            name=str(data.get("name", "")),
+            custom=bool(data.get("custom", False)),
+            schema_type=schema.get("type"),
+            schema_custom=schema.get("custom"),
+            schema_items=schema.get("items"),
+            clause_names=tuple(str(c) for c in data.get("clauseNames") or ()),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class IssueTypeInfo:
+    id: str
+    name: str
+    subtask: bool
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> IssueTypeInfo:
+        return cls(
+            id=str(data["id"]),
+            name=str(data.get("name", "")),
+            subtask=bool(data.get("subtask", False)),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class AllowedValue:
+    """One allowed value of a select-like field (priority, option); which key is set varies."""
+
+    id: str | None = None
+    name: str | None = None
+    value: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name or self.value or self.id or ""
+
+    @classmethod
+    def from_json(cls, data: Any) -> AllowedValue:
+        if not isinstance(data, Mapping):
+            return cls(value=str(data))
+        return cls(
+            id=_opt_str(data.get("id")),
+            name=_opt_str(data.get("name")),
+            value=_opt_str(data.get("value")),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateField:
+    """A field on the create screen of one project and issue type (createmeta)."""
+
+    field_id: str
+    key: str
+    name: str
+    required: bool
+    schema_type: str | None = None
+    schema_custom: str | None = None
+    schema_items: str | None = None
+    has_default_value: bool = False
+    allowed_values: tuple[AllowedValue, ...] = ()
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CreateField:
+        schema = data.get("schema") or {}
+        field_id = str(data.get("fieldId") or data.get("key") or "")
+        return cls(
+            field_id=field_id,
+            key=str(data.get("key") or field_id),
+            name=str(data.get("name", "")),
+            required=bool(data.get("required", False)),
+            has_default_value=bool(data.get("hasDefaultValue", False)),
+            schema_type=schema.get("type"),
+            schema_custom=schema.get("custom"),
+            schema_items=schema.get("items"),
+            allowed_values=tuple(
+                AllowedValue.from_json(v) for v in data.get("allowedValues") or ()
+            ),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class SearchPage:
+    """One page of enhanced search (``POST /search/jql``): no ``total``, a token instead."""
+
+    issues: list[dict[str, Any]]
+    next_page_token: str | None
+    is_last: bool
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SearchPage:
+        token = data.get("nextPageToken") or None
+        # Without a token there is no next page, whatever ``isLast`` says.
+        is_last = bool(data.get("isLast", False)) or token is None
+        return cls(issues=list(data.get("issues") or []), next_page_token=token, is_last=is_last)
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,1 @@
+"""Pure rendering: a small document tree (``nodes``) to Jira's ADF (Cloud) or wiki markup (DC)."""

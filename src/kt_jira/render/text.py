@@ -1,0 +1,326 @@
+"""Pure string helpers for Jira fields: summaries, labels, correlation markers, JQL literals, and
+the length budget of a document.
+
+Everything here takes untrusted payload text and returns something inert for its one place in
+Jira. No I/O, no markup: markup belongs to the ``adf`` and ``wiki`` renderers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from kt_jira.render.nodes import (
+    Block,
+    BulletList,
+    CodeBlock,
+    Document,
+    HardBreak,
+    Heading,
+    Inline,
+    Link,
+    OrderedList,
+    Panel,
+    Paragraph,
+    Quote,
+    Table,
+    Text,
+)
+
+TRUNCATION_MARKER = "… (truncated by kt-jira: the full text is in the bridge's database)"
+DESCRIPTION_LIMIT = 32767
+LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+
+_ELLIPSIS = "…"
+_CORRELATION_PREFIX = "kt-esc-"
+_LABEL_LIMIT = 255
+# A hashed correlation label always ends like this; plain ids that do too are hashed as well, so
+# the two forms can never collide.
+_HASHED_SUFFIX = re.compile(r"-[0-9a-f]{10}\Z")
+_LABEL_SAFE = re.compile(r"[a-z0-9_.:-]+\Z")
+_LABEL_UNSAFE_CHAR = re.compile(r"[^a-z0-9_.:-]")
+_DASHES = re.compile(r"-{2,}")
+# Whitespace (Unicode-aware, includes U+2028/2029/0085) and C0/C1 controls.
+_ONE_LINE_SPACE = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
+_LINE_SEPARATORS = {"\r\n": "\n", "\r": "\n", "\u2028": "\n", "\u2029": "\n"}
+_LINE_SEPARATOR_RE = re.compile("\r\n|[\r\u2028\u2029]")
+_ZWJ = "\u200d"
+
+
+def clean_text(value: str) -> str:
+    """Drop what no Jira field can hold: control characters (except newline and tab) and lone
+    surrogates. Line separators (CR, CRLF, U+2028, U+2029) become ``\\n``, because Java regexes on
+    the Jira side treat them as line starts."""
+    value = _LINE_SEPARATOR_RE.sub(lambda m: _LINE_SEPARATORS[m.group(0)], value)
+    return "".join(ch for ch in value if ch in "\n\t" or not _is_dropped(ch))
+
+
+def _is_dropped(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Cc", "Cs")
+
+
+def _continues_cluster(ch: str) -> bool:
+    """True when ``ch`` cannot start a user-perceived character (it extends the previous one)."""
+    code = ord(ch)
+    return (
+        unicodedata.category(ch) in ("Mn", "Mc", "Me")
+        or ch == _ZWJ
+        or 0xFE00 <= code <= 0xFE0F  # variation selectors
+        or 0xE0100 <= code <= 0xE01EF
+        or 0x1F3FB <= code <= 0x1F3FF  # emoji skin-tone modifiers
+        or 0xE0020 <= code <= 0xE007F  # emoji tag sequences
+    )
+
+
+def _is_regional_indicator(ch: str) -> bool:
+    return 0x1F1E6 <= ord(ch) <= 0x1F1FF
+
+
+def safe_prefix(value: str, limit: int) -> str:
+    """At most ``limit`` code points of ``value``, cut only between user-perceived characters
+    (never inside a combining sequence, an emoji ZWJ sequence or a flag)."""
+    if limit <= 0:
+        return ""
+    if len(value) <= limit:
+        return value
+    cut = limit
+    while cut > 0 and (_continues_cluster(value[cut]) or value[cut - 1] == _ZWJ):
+        cut -= 1
+    if cut > 0 and _is_regional_indicator(value[cut]) and _is_regional_indicator(value[cut - 1]):
+        run = 0
+        while cut - run - 1 >= 0 and _is_regional_indicator(value[cut - run - 1]):
+            run += 1
+        if run % 2:
+            cut -= 1
+    return value[:cut]
+
+
+def one_line(value: str, limit: int = 255) -> str:
+    """``value`` on one line for a single-line field such as the summary.
+
+    Runs of whitespace and control characters become one space, the ends are stripped, and the
+    result is cut to ``limit`` code points with a trailing ``…`` when anything was cut."""
+    if limit < 1:
+        raise ValueError("one_line limit must be at least 1")
+    flat = _ONE_LINE_SPACE.sub(" ", "".join(ch for ch in value if not _is_surrogate(ch))).strip()
+    if len(flat) <= limit:
+        return flat
+    return safe_prefix(flat, limit - 1).rstrip() + _ELLIPSIS
+
+
+def _is_surrogate(ch: str) -> bool:
+    return unicodedata.category(ch) == "Cs"
+
+
+def label_safe(value: str, limit: int = _LABEL_LIMIT) -> str:
+    """A Jira label made from ``value``: lower case, only ``[a-z0-9_.:-]`` (anything else becomes
+    ``-``), no repeated or edge ``-``, never empty (``unknown``), at most ``limit`` characters."""
+    if limit < 1:
+        raise ValueError("label_safe limit must be at least 1")
+    label = _DASHES.sub("-", _LABEL_UNSAFE_CHAR.sub("-", value.lower())).strip("-")
+    label = label[:limit].rstrip("-")
+    return label or "unknown"[:limit]
+
+
+def correlation_label(escalation_id: str) -> str:
+    """The label that marks an escalation's issue: ``kt-esc-<id>`` when the id is already a
+    lower-case label, else a readable part plus 10 hex digits of its SHA-256, so two different
+    ids never share a marker."""
+    plain = _CORRELATION_PREFIX + escalation_id
+    if (
+        _LABEL_SAFE.match(escalation_id)
+        and label_safe(escalation_id) == escalation_id
+        and len(plain) <= _LABEL_LIMIT
+        and not _HASHED_SUFFIX.search(plain)
+    ):
+        return plain
+    digest = hashlib.sha256(escalation_id.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    readable = label_safe(escalation_id)[:200].rstrip("-")
+    return f"{_CORRELATION_PREFIX}{readable}-{digest}"
+
+
+def jql_string(value: str) -> str:
+    """A double-quoted JQL string literal holding ``value`` and nothing else.
+
+    ``\\`` and ``"`` are escaped, newline and tab become ``\\n`` and ``\\t``, other control
+    characters are removed. Note: with ``~`` Jira still applies Lucene text-search rules to the
+    contents (stemming, wildcards); use ``=`` on labels for exact matches."""
+    out = ['"']
+    for ch in value:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif not _is_dropped(ch):
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def safe_href(href: str) -> str | None:
+    """``href`` when it is an http, https or mailto URL fit to be a link target, else ``None``."""
+    href = href.strip()
+    if not href or any(ch.isspace() or _is_dropped(ch) for ch in href):
+        return None
+    try:
+        parts = urlsplit(href)
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in LINK_SCHEMES:
+        return None
+    if scheme == "mailto":
+        return href if parts.path else None
+    return href if parts.netloc else None
+
+
+def link_label(link: Link) -> str:
+    """What a link shows: its text, or its href when the text is empty once cleaned."""
+    return clean_text(link.text) or clean_text(link.href)
+
+
+# -- document length --------------------------------------------------------------------------
+
+
+def _inline_length(node: Inline) -> int:
+    if isinstance(node, Text):
+        return len(clean_text(node.text))
+    if isinstance(node, Link):
+        return len(link_label(node))
+    return 1  # HardBreak
+
+
+def _inlines_length(nodes: tuple[Inline, ...]) -> int:
+    return sum(_inline_length(node) for node in nodes)
+
+
+def _block_length(block: Block) -> int:
+    if isinstance(block, Paragraph | Heading):
+        return _inlines_length(block.content)
+    if isinstance(block, BulletList | OrderedList):
+        return sum(_blocks_length(item) for item in block.items)
+    if isinstance(block, Table):
+        rows = (block.header, *block.rows)
+        return sum(_inlines_length(cell) for row in rows for cell in row)
+    if isinstance(block, CodeBlock):
+        return len(clean_text(block.text))
+    if isinstance(block, Panel | Quote):
+        return _blocks_length(block.content)
+    return 0  # Rule
+
+
+def _blocks_length(blocks: tuple[Block, ...]) -> int:
+    return sum(_block_length(block) for block in blocks)
+
+
+def text_length(doc: Document) -> int:
+    """Characters of visible text in ``doc``: code points of the text the renderers keep (see
+    ``clean_text``); a hard break or newline counts as one."""
+    return _blocks_length(doc.content)
+
+
+@dataclass
+class _Budget:
+    remaining: int
+
+    def take(self, value: str) -> str:
+        kept = safe_prefix(value, self.remaining)
+        self.remaining = 0 if len(kept) < len(value) else self.remaining - len(kept)
+        return kept
+
+
+def _cut_inlines(nodes: tuple[Inline, ...], budget: _Budget) -> tuple[Inline, ...]:
+    kept: list[Inline] = []
+    for node in nodes:
+        if budget.remaining <= 0:
+            break
+        if isinstance(node, HardBreak):
+            budget.remaining -= 1
+            kept.append(node)
+        elif isinstance(node, Text):
+            if cut := budget.take(clean_text(node.text)):
+                kept.append(Text(text=cut, marks=node.marks))
+        elif cut := budget.take(link_label(node)):
+            kept.append(Link(text=cut, href=node.href))
+    return tuple(kept)
+
+
+def _cut_block(block: Block, budget: _Budget) -> Block | None:
+    if isinstance(block, Paragraph):
+        return Paragraph(content=_cut_inlines(block.content, budget))
+    if isinstance(block, Heading):
+        return Heading(level=block.level, content=_cut_inlines(block.content, budget))
+    if isinstance(block, BulletList | OrderedList):
+        items: list[tuple[Block, ...]] = []
+        for item in block.items:
+            if budget.remaining <= 0:
+                break
+            if kept := _cut_blocks(item, budget):
+                items.append(kept)
+        if not items:
+            return None
+        return type(block)(items=tuple(items))
+    if isinstance(block, Table):
+        header = tuple(_cut_inlines(cell, budget) for cell in block.header)
+        rows: list[tuple[tuple[Inline, ...], ...]] = []
+        for row in block.rows:
+            if budget.remaining <= 0:
+                break
+            rows.append(tuple(_cut_inlines(cell, budget) for cell in row))
+        return Table(header=header, rows=tuple(rows))
+    if isinstance(block, CodeBlock):
+        return CodeBlock(text=budget.take(clean_text(block.text)), language=block.language)
+    if isinstance(block, Panel):
+        content = _cut_blocks(block.content, budget)
+        return Panel(kind=block.kind, content=content) if content else None
+    if isinstance(block, Quote):
+        content = _cut_blocks(block.content, budget)
+        return Quote(content=content) if content else None
+    return block  # Rule
+
+
+def _cut_blocks(blocks: tuple[Block, ...], budget: _Budget) -> tuple[Block, ...]:
+    kept: list[Block] = []
+    for block in blocks:
+        if budget.remaining <= 0:
+            break
+        if (cut := _cut_block(block, budget)) is not None:
+            kept.append(cut)
+    return tuple(kept)
+
+
+def truncate_document(doc: Document, limit: int = DESCRIPTION_LIMIT) -> Document:
+    """``doc`` cut to at most ``limit`` visible characters, ending with a paragraph that says so.
+
+    The marker counts within the limit. A document that already fits is returned unchanged."""
+    if text_length(doc) <= limit:
+        return doc
+    if limit < len(TRUNCATION_MARKER):
+        marker = safe_prefix(TRUNCATION_MARKER, limit)
+        return Document(content=(Paragraph(content=(Text(text=marker),)),) if marker else ())
+    kept = _cut_blocks(doc.content, _Budget(limit - len(TRUNCATION_MARKER)))
+    return Document(content=(*kept, Paragraph(content=(Text(text=TRUNCATION_MARKER),))))
+
+
+__all__ = [
+    "DESCRIPTION_LIMIT",
+    "LINK_SCHEMES",
+    "TRUNCATION_MARKER",
+    "clean_text",
+    "correlation_label",
+    "jql_string",
+    "label_safe",
+    "link_label",
+    "one_line",
+    "safe_href",
+    "safe_prefix",
+    "text_length",
+    "truncate_document",
+]

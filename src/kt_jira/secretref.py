@@ -1,0 +1,82 @@
+"""Secret references (``env:NAME``, ``file:PATH``, ``ssm:/param``) that never print their value.
+
+A reference is resolved when it is used, so a command that does not need a secret does not
+fail for lack of it; ``check-config`` and ``serve`` resolve the ones they need up front.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from kt_jira.errors import ConfigError
+
+SCHEMES = ("env:", "file:", "ssm:")
+
+
+class SecretRef:
+    """A secret named by reference (or, discouraged, given inline); ``repr`` never shows it."""
+
+    __slots__ = ("_cached", "_ref", "where")
+
+    def __init__(self, ref: str, *, where: str = "") -> None:
+        self._ref = ref
+        self._cached: str | None = None
+        self.where = where
+
+    @classmethod
+    def literal(cls, value: str) -> SecretRef:
+        """A secret known in code (tests, the demo); never written to a file."""
+        ref = cls("inline:")
+        ref._cached = value
+        return ref
+
+    @property
+    def inline(self) -> bool:
+        return not self._ref.startswith(SCHEMES)
+
+    @property
+    def reference(self) -> str:
+        """The reference itself (``env:JIRA_API_TOKEN``), safe to show; inline values are hidden."""
+        return "<inline secret>" if self.inline else self._ref
+
+    def reveal(self) -> str:
+        """The secret's value; raises ``ConfigError`` saying how to provide it when unavailable."""
+        if self._cached is not None:
+            return self._cached
+        value = _resolve(self._ref, self.where)
+        if not value:
+            raise ConfigError(f"{self.where}: secret {self.reference} is empty")
+        self._cached = value
+        return value
+
+    def __repr__(self) -> str:
+        return f"SecretRef({self.reference!r})"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SecretRef) and other._ref == self._ref
+
+    def __hash__(self) -> int:
+        return hash(self._ref)
+
+
+def _resolve(ref: str, where: str) -> str:
+    if ref.startswith("env:"):
+        name = ref[4:]
+        if name not in os.environ:
+            raise ConfigError(f"{where}: environment variable {name} is not set (from {ref})")
+        return os.environ[name].strip()
+    if ref.startswith("file:"):
+        path = Path(ref[5:]).expanduser()
+        try:
+            return path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"{where}: cannot read secret file {path}: {exc.strerror}") from exc
+    if ref.startswith("ssm:"):
+        raise ConfigError(
+            f"{where}: {ref} needs AWS SSM support, which this build does not include yet; "
+            "use env:NAME or file:PATH"
+        )
+    return ref

@@ -1,0 +1,167 @@
+"""Assembling and running the bridge: store, clients, worker and web app, with clean lifecycles.
+
+``Bridge`` is what ``serve``, ``worker`` and ``demo`` run. It refuses to start insecurely unless
+told to, migrates SQLite on start, and stops gracefully on SIGTERM/SIGINT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import structlog
+import uvicorn
+from starlette.applications import Starlette
+
+from kt_jira.config import Settings
+from kt_jira.errors import ConfigError
+from kt_jira.handlers import Handlers
+from kt_jira.jira import JiraClient, JiraMetadata
+from kt_jira.metrics import Metrics
+from kt_jira.store import Store, open_store
+from kt_jira.web import create_app
+from kt_jira.worker import Worker
+
+log = structlog.get_logger("kt_jira.service")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def check_startup(settings: Settings) -> list[str]:
+    """Problems that must stop ``serve``; warnings are logged. Resolves the secrets it needs."""
+    webhook = settings.keeptrusts.webhook
+    if not webhook.secrets and not webhook.insecure_allow_unsigned:
+        raise ConfigError(
+            "keeptrusts.webhook.secrets is empty: the bridge would accept forged escalations. "
+            "Set at least one secret (env:NAME), or set "
+            "keeptrusts.webhook.insecure_allow_unsigned: true for a local experiment"
+        )
+    for secret in webhook.secrets:
+        secret.reveal()
+    warnings = []
+    if webhook.insecure_allow_unsigned:
+        warnings.append(
+            "INSECURE: keeptrusts.webhook.insecure_allow_unsigned is true; "
+            "unsigned deliveries are accepted"
+        )
+    if settings.server.admin_token is None:
+        warnings.append("server.admin_token is not set: the dashboard and admin API are disabled")
+    return warnings
+
+
+@dataclass(kw_only=True)
+class Bridge:
+    """The running parts of one process, built by ``Bridge.open``."""
+
+    settings: Settings
+    store: Store
+    metrics: Metrics
+    jira: JiraClient
+    worker: Worker
+    app: Starlette
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def open(
+        cls,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        migrate: bool | None = None,
+    ) -> AsyncIterator[Bridge]:
+        for warning in check_startup(settings):
+            log.warning("config.warning", message=warning)
+        async with open_store(settings.database_url) as store:
+            await _prepare_schema(store, settings, migrate)
+            metrics = Metrics()
+            async with JiraClient(settings.jira, pause=store) as jira:
+                handlers = Handlers(
+                    settings=settings,
+                    store=store,
+                    jira=jira,
+                    metadata=JiraMetadata(jira, settings.jira),
+                    metrics=metrics,
+                    clock=clock,
+                )
+                worker = Worker(
+                    store=store,
+                    handlers=handlers.table(),
+                    settings=settings.worker,
+                    metrics=metrics,
+                    clock=clock,
+                )
+                app = create_app(settings, store, metrics=metrics, on_enqueue=worker.wake)
+                yield cls(
+                    settings=settings,
+                    store=store,
+                    metrics=metrics,
+                    jira=jira,
+                    worker=worker,
+                    app=app,
+                )
+
+    async def run(self, stop: asyncio.Event, *, web: bool = True, work: bool = True) -> None:
+        """Serve HTTP and/or run the worker until ``stop`` is set; then drain gracefully."""
+        tasks = []
+        server: _Server | None = None
+        if web:
+            config = uvicorn.Config(
+                self.app,
+                host=self.settings.server.host,
+                port=self.settings.server.port,
+                log_level="warning",
+                lifespan="off",
+                access_log=False,
+                timeout_graceful_shutdown=5,
+            )
+            server = _Server(config)
+            tasks.append(asyncio.create_task(server.serve()))
+            log.info(
+                "server.listening", host=self.settings.server.host, port=self.settings.server.port
+            )
+        if work:
+            tasks.append(asyncio.create_task(self.worker.run(stop)))
+        try:
+            waiter = asyncio.create_task(stop.wait())
+            done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+            stop.set()
+            for task in done:
+                if task is not waiter and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
+        finally:
+            stop.set()
+            if server is not None:
+                server.should_exit = True
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _prepare_schema(store: Store, settings: Settings, migrate: bool | None) -> None:
+    sqlite = settings.database_url.startswith("sqlite")
+    if migrate if migrate is not None else sqlite:
+        await store.migrate()
+        return
+    current, head = await store.migration_status()
+    if current != head:
+        raise ConfigError(
+            f"database schema is at {current}, needs {head}: run `kt-jira migrate --config FILE`"
+        )
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the bridge stops web and worker together."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def install_stop_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)

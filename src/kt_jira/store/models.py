@@ -1,0 +1,197 @@
+"""Frozen values the store hands to callers and takes from them; no SQL here.
+
+Statuses are ``StrEnum`` members, so ``job.status == "queued"`` holds as well as
+``job.status is JobStatus.QUEUED``. Every datetime is timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from kt_jira.events import Escalation, Resolution
+
+
+class DeliveryStatus(StrEnum):
+    ACCEPTED = "accepted"  #: verified, parsed, turned into state and jobs
+    QUARANTINED = "quarantined"  #: verified but unusable (400/422); raw body kept for replay
+    IGNORED = "ignored"  #: verified and valid, but an event type the bridge does not handle
+
+
+class EscalationStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+    EXPIRED = "expired"
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"  #: waiting for run_at
+    RUNNING = "running"  #: claimed; locked_by holds it until locked_until
+    DONE = "done"
+    DEAD = "dead"  #: dead letter: permanent failure, replayable with replay_dead()
+
+
+class LinkState(StrEnum):
+    PENDING = "pending"  #: no create attempt in flight; the next attempt need not search
+    ATTEMPTING = "attempting"  #: a create was (maybe) sent; its outcome is unknown until saved
+    CREATED = "created"  #: the issue exists and issue_id is its durable identity
+
+
+class Outcome(StrEnum):
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+
+
+# Priorities: lower runs first. Creates go before updates (DESIGN.md, "Exactly once").
+PRIORITY_CREATE = 0
+PRIORITY_UPDATE = 10
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewJob:
+    """A job to enqueue; ``job_key`` is unique, so enqueueing the same key twice is a no-op."""
+
+    kind: str
+    job_key: str
+    payload: Mapping[str, Any]
+    run_at: datetime
+    priority: int = PRIORITY_UPDATE
+
+
+@dataclass(frozen=True, kw_only=True)
+class Job:
+    id: int
+    kind: str
+    job_key: str
+    payload: dict[str, Any]
+    status: JobStatus
+    priority: int
+    attempts: int  #: claims so far, counting the current one while running
+    run_at: datetime
+    locked_by: str | None
+    locked_until: datetime | None
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class IngestOutcome:
+    """What ``ingest``/``record_ignored`` did with a delivery.
+
+    For a duplicate, ``delivery_row_id`` and ``delivery_id`` name the original delivery.
+    """
+
+    outcome: Outcome
+    delivery_row_id: int
+    delivery_id: str
+    escalation_id: str | None = None
+    enqueued: tuple[str, ...] = ()  #: job keys newly enqueued (existing keys are left out)
+
+    @property
+    def duplicate(self) -> bool:
+        return self.outcome is Outcome.DUPLICATE
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeliveryRecord:
+    id: int
+    source: str
+    delivery_id: str
+    event_key: str
+    event_type: str
+    status: DeliveryStatus
+    reason: str | None
+    http_status: int | None
+    headers: dict[str, str]
+    received_at: datetime
+    duplicates: int
+    escalation_id: str | None
+    verified_by: str
+    body: bytes | None = field(default=None, repr=False)  #: only from get_delivery()
+
+
+@dataclass(frozen=True, kw_only=True)
+class EscalationRecord:
+    escalation_id: str
+    policy_name: str
+    action: str
+    model: str
+    gateway_id: str
+    user_id: str
+    org_id: str
+    severity: str
+    category: str
+    occurred_at: datetime | None
+    status: EscalationStatus
+    resolution: str
+    resolution_notes: str
+    resolved_by: str
+    resolved_at: datetime | None
+    payload: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def escalation(self) -> Escalation:
+        """The stored facts as the pure domain value the rules work on."""
+        return Escalation(
+            escalation_id=self.escalation_id,
+            policy_name=self.policy_name,
+            action=self.action,
+            model=self.model,
+            gateway_id=self.gateway_id,
+            user_id=self.user_id,
+            org_id=self.org_id,
+            severity=self.severity,
+            category=self.category,
+            occurred_at=self.occurred_at,
+        )
+
+    @property
+    def resolution_event(self) -> Resolution | None:
+        if self.status is EscalationStatus.OPEN:
+            return None
+        return Resolution(
+            outcome=self.resolution,
+            notes=self.resolution_notes,
+            resolved_by=self.resolved_by,
+            resolved_at=self.resolved_at,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class LinkRecord:
+    """One escalation's Jira issue, or the attempt to create it."""
+
+    escalation_id: str
+    project: str
+    correlation_label: str
+    state: LinkState
+    attempts: int
+    attempt_started_at: datetime | None
+    issue_id: str | None  #: durable identity; keys change when issues move
+    issue_key: str | None
+    adopted: bool  #: found by its correlation marker rather than created by us
+    created_at: datetime | None  #: when the issue was created or adopted
+    first_response_due: datetime | None
+    resolution_due: datetime | None
+    first_response_at: datetime | None
+    breached_at: datetime | None
+    last_origin: str | None
+    last_synced_at: datetime | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuditRecord:
+    id: int
+    at: datetime
+    entity: str
+    entity_id: str
+    action: str
+    detail: dict[str, Any]

@@ -1,0 +1,199 @@
+"""The schema as SQLAlchemy Core tables on one ``MetaData``, plus the portable column types.
+
+This is the model the code queries; ``migrations/`` is what builds it, and a test checks that the
+two agree. Only ``store/`` may import this module.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+# SQLite INTEGER PRIMARY KEY is the rowid; BIGINT would not autoincrement there.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on both dialects.
+
+    PostgreSQL stores ``timestamptz``. SQLite has no time zones: values are stored as naive UTC
+    text in one fixed format, so string comparison in SQL orders them correctly.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: the store only takes aware datetimes")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _id() -> Column[int]:
+    return Column("id", BigId, primary_key=True, autoincrement=True)
+
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    _id(),
+    Column("source", String(32), nullable=False),
+    Column("delivery_id", String(255), nullable=False),
+    Column("event_key", String(500), nullable=False, server_default=""),
+    Column("event_type", String(100), nullable=False, server_default=""),
+    Column("status", String(20), nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("http_status", Integer, nullable=True),
+    Column("headers", Json, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("verified_by", String(100), nullable=False, server_default=""),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("duplicates", Integer, nullable=False, server_default="0"),
+    Column("escalation_id", String(200), nullable=True),
+    UniqueConstraint("source", "delivery_id"),
+    Index("ix_deliveries_source_event_key", "source", "event_key"),
+    Index("ix_deliveries_status_received_at", "status", "received_at"),
+    # One accepted delivery per fact: a re-sent event under a new delivery id is a duplicate,
+    # and the database (not a read-then-write race) decides which of two concurrent ones wins.
+    Index(
+        "uq_deliveries_accepted_event_key",
+        "source",
+        "event_key",
+        unique=True,
+        sqlite_where=text("status = 'accepted' AND event_key <> ''"),
+        postgresql_where=text("status = 'accepted' AND event_key <> ''"),
+    ),
+)
+
+# Everything an escalation carries is payload text of unbounded length: Text, never VARCHAR(n),
+# so a long policy name cannot make PostgreSQL reject (and the sender retry) a delivery forever.
+escalations = Table(
+    "escalations",
+    metadata,
+    Column("escalation_id", String(200), primary_key=True),
+    Column("policy_name", Text, nullable=False, server_default=""),
+    Column("action", Text, nullable=False, server_default=""),
+    Column("model", Text, nullable=False, server_default=""),
+    Column("gateway_id", Text, nullable=False, server_default=""),
+    Column("user_id", Text, nullable=False, server_default=""),
+    Column("org_id", Text, nullable=False, server_default=""),
+    Column("severity", Text, nullable=False, server_default=""),
+    Column("category", Text, nullable=False, server_default=""),
+    Column("occurred_at", UTCDateTime, nullable=True),
+    Column("status", String(20), nullable=False),
+    Column("resolution", Text, nullable=False, server_default=""),
+    Column("resolution_notes", Text, nullable=False, server_default=""),
+    Column("resolved_by", Text, nullable=False, server_default=""),
+    Column("resolved_at", UTCDateTime, nullable=True),
+    Column("payload", Json, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_escalations_status", "status"),
+)
+
+links = Table(
+    "links",
+    metadata,
+    Column(
+        "escalation_id",
+        String(200),
+        ForeignKey("escalations.escalation_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("project", String(100), nullable=False),
+    Column("correlation_label", String(255), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("attempt_started_at", UTCDateTime, nullable=True),
+    Column("issue_id", String(64), nullable=True, unique=True),
+    Column("issue_key", String(64), nullable=True),
+    Column("adopted", Boolean, nullable=False, server_default=text("false")),
+    Column("created_at", UTCDateTime, nullable=True),
+    Column("first_response_due", UTCDateTime, nullable=True),
+    Column("resolution_due", UTCDateTime, nullable=True),
+    Column("first_response_at", UTCDateTime, nullable=True),
+    Column("breached_at", UTCDateTime, nullable=True),
+    Column("last_origin", String(50), nullable=True),
+    Column("last_synced_at", UTCDateTime, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_links_state", "state"),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    _id(),
+    Column("kind", String(50), nullable=False),
+    Column("job_key", String(500), nullable=False, unique=True),
+    Column("payload", Json, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("priority", Integer, nullable=False, server_default="10"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("run_at", UTCDateTime, nullable=False),
+    Column("locked_by", String(200), nullable=True),
+    Column("locked_until", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_jobs_status_priority_run_at", "status", "priority", "run_at"),
+)
+
+pauses = Table(
+    "pauses",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("until", UTCDateTime, nullable=False),
+    Column("reason", Text, nullable=False, server_default=""),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    _id(),
+    Column("at", UTCDateTime, nullable=False),
+    Column("entity", String(50), nullable=False),
+    Column("entity_id", String(200), nullable=False),
+    Column("action", String(50), nullable=False),
+    Column("detail", Json, nullable=False),
+    Index("ix_audit_entity_id", "entity_id"),
+)

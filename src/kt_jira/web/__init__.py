@@ -1,0 +1,5 @@
+"""The HTTP surface: webhook intake, health, metrics, dashboard. Built by ``create_app``."""
+
+from kt_jira.web.app import create_app
+
+__all__ = ["create_app"]

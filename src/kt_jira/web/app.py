@@ -1,0 +1,67 @@
+"""``create_app``: the Starlette application, built from its dependencies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import structlog
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from kt_jira.config import Settings
+from kt_jira.metrics import Metrics
+from kt_jira.store import Store
+from kt_jira.web.webhooks import KeeptrustsIntake, problem
+
+log = structlog.get_logger("kt_jira.web")
+
+
+def create_app(
+    settings: Settings,
+    store: Store,
+    *,
+    metrics: Metrics,
+    on_enqueue: Callable[[], None] = lambda: None,
+) -> Starlette:
+    intake = KeeptrustsIntake(
+        settings=settings, store=store, metrics=metrics, on_enqueue=on_enqueue
+    )
+
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> JSONResponse:
+        try:
+            await store.ping()
+            current, head = await store.migration_status()
+        except Exception as exc:
+            return problem(503, f"database unreachable: {type(exc).__name__}")
+        if current != head:
+            return problem(
+                503, f"database schema at {current}, needs {head}: run `kt-jira migrate`"
+            )
+        return JSONResponse({"status": "ready", "schema": current})
+
+    async def metrics_endpoint(request: Request) -> Response:
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        return problem(exc.status_code, str(exc.detail))
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        log.error("http.unhandled", path=request.url.path, error=repr(exc), exc_info=exc)
+        return problem(500, "internal error; the delivery was not accepted, retry it")
+
+    routes = [
+        Route("/webhooks/keeptrusts", intake.handle, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
+    ]
+    return Starlette(
+        routes=routes, exception_handlers={HTTPException: http_error, 500: server_error}
+    )

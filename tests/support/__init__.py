@@ -1,0 +1,1 @@
+"""Public test helpers shared by unit, integration and contract tests."""
