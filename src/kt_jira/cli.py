@@ -167,12 +167,27 @@ def jobs_list(
         async with open_store(settings.database_url) as store:
             return list(await store.list_jobs(status=status, limit=limit))
 
-    table = Table("id", "kind", "key", "status", "attempts", "last error")
-    for job in _run(go()):
-        error = (job.last_error or "").splitlines()[0][:80] if job.last_error else ""
-        table.add_row(
-            str(job.id), job.kind, job.job_key or "", job.status, str(job.attempts), error
+    header = ("id", "kind", "key", "status", "attempts", "last error")
+    rows = [
+        (
+            str(job.id),
+            job.kind,
+            job.job_key or "",
+            job.status,
+            str(job.attempts),
+            # The whole first line: its end says what to fix ("... create screen; add it ...").
+            (job.last_error or "").splitlines()[0] if job.last_error else "",
         )
+        for job in _run(go())
+    ]
+    if not out.is_terminal:
+        # Pipes and scripts get one job a line, tab-separated, never wrapped or cut.
+        for row in (header, *rows):
+            typer.echo("\t".join(row))
+        return
+    table = Table(*header)
+    for row in rows:
+        table.add_row(*row)
     out.print(table)
 
 

@@ -62,8 +62,10 @@ class Handlers:
             if found:
                 await self._adopt(escalation_id, found, decision.deadlines)
                 return
+            # Jira may commit as late as our timeout; search may lag that by the consistency delay.
+            jira = self.settings.jira
             settle = (link.attempt_started_at or self.clock()) + timedelta(
-                seconds=self.settings.jira.search_consistency_delay_seconds
+                seconds=jira.timeout_seconds + jira.search_consistency_delay_seconds
             )
             if self.clock() < settle:
                 raise Deferred(
