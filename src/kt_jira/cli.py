@@ -10,7 +10,7 @@ import asyncio
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import typer
 from rich.console import Console
@@ -108,7 +108,17 @@ def migrate(config: ConfigOption) -> None:
 
 
 @app.command("check-config")
-def check_config(config: ConfigOption) -> None:
+def check_config(
+    config: ConfigOption,
+    online: Annotated[
+        bool,
+        typer.Option(
+            "--online",
+            help="Also check against the live Jira: login, and every rule's project, issue "
+            "type, priority, components and fields on its create screen (reads only).",
+        ),
+    ] = False,
+) -> None:
     """Validate the config file and resolve its secrets (values are never printed)."""
     settings = _load(config)
     problems: list[str] = []
@@ -126,7 +136,15 @@ def check_config(config: ConfigOption) -> None:
             err.print(f"warning: {warning}")
     except ConfigError as exc:
         problems.append(str(exc))
-    problems += _rule_problems(settings)
+    from kt_jira.checks import offline_problems, offline_warnings
+
+    problems += offline_problems(settings)
+    for warning in offline_warnings(settings):
+        err.print(f"warning: {warning}", markup=False, highlight=False)
+    if online and not problems:
+        problems += _check_online(settings)
+    elif online:
+        err.print("note: the online checks did not run; fix the problems below first")
     if problems:
         for problem in problems:
             err.print(f"error: {problem}", markup=False, highlight=False)
@@ -137,19 +155,82 @@ def check_config(config: ConfigOption) -> None:
     )
 
 
-def _rule_problems(settings: Settings) -> list[str]:
-    from kt_jira.sla import parse_duration
+def _check_online(settings: Settings) -> list[str]:
+    async def go() -> Any:
+        from kt_jira.jira import JiraClient, MemoryPauseStore
+        from kt_jira.online import check_online
 
-    problems = []
-    for index, rule in enumerate(settings.rules):
-        for key in ("sla_first_response", "sla_resolution"):
-            value = getattr(rule.set, key)
-            if value is not None:
-                try:
-                    parse_duration(value)
-                except ValueError as exc:
-                    problems.append(f"rules[{index}] ({rule.name}).set.{key}: {exc}")
-    return problems
+        async with JiraClient(settings.jira, pause=MemoryPauseStore()) as jira:
+            return await check_online(settings, jira)
+
+    report = _run(go())
+    if not report.problems:
+        out.print(
+            f"Jira: logged in as {report.user}; {report.rules} rule(s) fit the create screens "
+            f"of {', '.join(report.projects)}",
+            markup=False,
+            highlight=False,
+        )
+    return [str(problem) for problem in report.problems]
+
+
+@app.command()
+def preview(
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="YAML config (default: built-ins).")
+    ] = None,
+    event: Annotated[
+        Path | None, typer.Option("--event", "-e", help="An escalation as JSON, flat or envelope.")
+    ] = None,
+    sample: Annotated[
+        str, typer.Option(help="Built-in sample: block, compliance, escalate, redact or log.")
+    ] = "block",
+    flavor: Annotated[
+        str | None, typer.Option(help="cloud or datacenter (default: jira.flavor).")
+    ] = None,
+    online: Annotated[
+        bool, typer.Option("--online", help="Resolve field ids on the live Jira (reads only).")
+    ] = False,
+    output: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+) -> None:
+    """Show the rule an escalation matches, why, and the exact create request; send nothing."""
+    import json
+    from datetime import UTC, datetime
+
+    from kt_jira.preview import load_escalation, preview_json, preview_text, sample_escalation
+
+    settings = _load(config) if config is not None else Settings()
+    wanted = flavor or settings.jira.flavor
+    if wanted not in ("cloud", "datacenter") or output not in ("text", "json"):
+        err.print("error: --flavor takes cloud or datacenter, --format text or json")
+        raise typer.Exit(2)
+    chosen: Literal["cloud", "datacenter"] = "datacenter" if wanted == "datacenter" else "cloud"
+    try:
+        escalation = load_escalation(event.read_bytes()) if event else sample_escalation(sample)
+    except (OSError, ValueError, KtJiraError) as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+
+    async def go() -> Any:
+        from kt_jira.preview import build_preview
+
+        now = datetime.now(UTC)
+        if not online:
+            return await build_preview(escalation, settings, flavor=chosen, received_at=now)
+        from kt_jira.jira import JiraClient, JiraMetadata, MemoryPauseStore
+
+        jira = settings.jira.model_copy(update={"flavor": chosen})
+        async with JiraClient(jira, pause=MemoryPauseStore()) as client:
+            build = JiraMetadata(client, jira).build_create_body
+            return await build_preview(
+                escalation, settings, flavor=chosen, received_at=now, build_body=build
+            )
+
+    shown = _run(go())
+    if output == "json":
+        typer.echo(json.dumps(preview_json(shown), indent=2, ensure_ascii=False))
+    else:
+        typer.echo(preview_text(shown))
 
 
 @jobs_app.command("list")
@@ -210,6 +291,127 @@ def jobs_replay(
             return await store.replay_dead(job_id=job_id, now=datetime.now(UTC))
 
     out.print(f"requeued {_run(go())} job(s)")
+
+
+@app.command()
+def reconcile(
+    config: ConfigOption,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the plan; write nothing anywhere.")
+    ] = False,
+    since: Annotated[
+        str | None, typer.Option(help="Jira window, e.g. 7d (default: reconcile.since).")
+    ] = None,
+) -> None:
+    """Compare Keeptrusts, the database and Jira, and repair what webhooks missed."""
+    settings = _load(config)
+    if since is not None:
+        from kt_jira.sla import parse_duration
+
+        try:
+            parse_duration(since)
+        except ValueError as exc:
+            err.print(f"error: --since: {exc}", markup=False, highlight=False)
+            raise typer.Exit(2) from None
+
+    async def go() -> Any:
+        from kt_jira.jira import JiraClient, MemoryPauseStore
+        from kt_jira.reconcile import LOCK, Reconciler
+        from kt_jira.reconcile_source import KeeptrustsReader
+        from kt_jira.reconcile_view import RichProgress
+        from kt_jira.store import open_store
+
+        async with open_store(settings.database_url) as store:
+            # A dry run must not even record a Jira pause in the database.
+            pause = MemoryPauseStore() if dry_run else store
+            async with (
+                store.exclusive(LOCK) as acquired,
+                JiraClient(settings.jira, pause=pause) as jira,
+                KeeptrustsReader.open(settings) as reader,
+            ):
+                if not acquired:
+                    raise KtJiraError("another reconcile is running (the lock is held); try later")
+                with RichProgress(err) as progress:
+                    reconciler = Reconciler(
+                        settings=settings,
+                        store=store,
+                        jira=jira,
+                        keeptrusts=reader,
+                        progress=progress,
+                    )
+                    return await reconciler.run(dry_run=dry_run, since=since)
+
+    from kt_jira.reconcile_view import exit_code, render
+
+    report = _run(go())
+    render(report, out)
+    raise typer.Exit(exit_code(report))
+
+
+setup_app = typer.Typer(
+    help="Register the bridge's webhooks in Keeptrusts and Jira.", no_args_is_help=True
+)
+app.add_typer(setup_app, name="setup")
+UrlOption = Annotated[
+    str,
+    typer.Option("--url", help="The bridge's public base URL, e.g. https://kt-jira.example.com"),
+]
+ReplaceOption = Annotated[
+    bool,
+    typer.Option("--replace", help="Re-send the registration (and its secret) even if present."),
+]
+
+
+@setup_app.command("keeptrusts")
+def setup_keeptrusts(
+    config: ConfigOption,
+    url: UrlOption,
+    fields: Annotated[
+        str,
+        typer.Option(help="both (default), docs (events/enabled) or guide (event_types/active)."),
+    ] = "both",
+    replace: ReplaceOption = False,
+) -> None:
+    """Register the bridge's webhook in Keeptrusts (escalation.created and .resolved)."""
+    from kt_jira.setup import FieldStyle, register_keeptrusts
+
+    if fields not in set(FieldStyle):
+        err.print("error: --fields must be both, docs or guide")
+        raise typer.Exit(2)
+    settings = _load(config)
+    style = FieldStyle(fields)
+    done = _run(register_keeptrusts(settings, public_url=url, style=style, replace=replace))
+    _print_registration(done)
+
+
+@setup_app.command("jira-webhook")
+def setup_jira_webhook(
+    config: ConfigOption,
+    url: UrlOption,
+    project: Annotated[
+        list[str] | None,
+        typer.Option(help="Filter on this project (repeatable; default jira.project)."),
+    ] = None,
+    replace: ReplaceOption = False,
+) -> None:
+    """Register a Jira admin webhook with the secret and a JQL filter on the project(s)."""
+    from kt_jira.setup import register_jira_webhook
+
+    settings = _load(config)
+    done = _run(
+        register_jira_webhook(settings, public_url=url, projects=project or (), replace=replace)
+    )
+    _print_registration(done)
+
+
+def _print_registration(done: Any) -> None:
+    """What was registered, one fact a line, never wrapped (scripts read it); no secret."""
+    where = f" (id {done.webhook_id})" if done.webhook_id else ""
+    lines = [f"{done.target} {done.outcome}{where}: {done.url}"]
+    lines += [f"  events: {', '.join(done.events)}"] if done.events else []
+    lines += [f"  {done.detail}"] if done.detail else []
+    for line in lines:
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()

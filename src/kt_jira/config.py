@@ -8,15 +8,31 @@ the file. Key paths here are a public contract (DESIGN.md): do not rename them.
 from __future__ import annotations
 
 import os
+import string
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from kt_jira.config_rules import Categories as Categories  # re-exported: part of the tree
+from kt_jira.config_rules import Rule as Rule
+from kt_jira.config_rules import RuleMatch as RuleMatch
+from kt_jira.config_rules import RuleSet as RuleSet
+from kt_jira.config_rules import Templates as Templates
 from kt_jira.errors import ConfigError
 from kt_jira.secretref import SecretRef
+from kt_jira.sla import parse_duration
 
 ENV_PREFIX = "KT_JIRA__"
 
@@ -64,6 +80,8 @@ class KeeptrustsSettings(Strict):
     console_url: str = "https://console.keeptrusts.com"
     webhook: KeeptrustsWebhookSettings = KeeptrustsWebhookSettings()
     timeout_seconds: float = Field(15.0, gt=0)
+    # The docs show no REST path for resolve; ``{id}`` is the escalation id (URL-quoted).
+    resolve_path: str = Field("/v1/escalations/{id}/resolve", pattern=r"^/.*\{id\}")
 
 
 class JiraFieldNames(Strict):
@@ -76,6 +94,61 @@ class JiraFieldNames(Strict):
     console_url: str | None = "Console URL"
 
 
+# What a ``jira.correlation.jql`` template may use; each value is inserted as a quoted JQL string.
+JQL_PLACEHOLDERS = ("project", "escalation_id", "label")
+
+
+def jql_template_names(template: str) -> list[str]:
+    """The placeholders of a lookup template; ``ValueError`` names anything else it contains."""
+    names: list[str] = []
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise ValueError(f"not a valid template ({exc}); write braces as {{{{ }}}}") from None
+    for literal, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in JQL_PLACEHOLDERS or spec or conversion:
+            shown = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            allowed = ", ".join(f"{{{p}}}" for p in JQL_PLACEHOLDERS)
+            raise ValueError(f"unknown placeholder {{{shown}}}; use {allowed}")
+        if literal.endswith(('"', "'")):
+            raise ValueError(f"{{{name}}} is inserted already quoted; remove the quotes around it")
+        names.append(name)
+    return names
+
+
+class CorrelationSettings(Strict):
+    """The exactly-once marker an uncertain create searches for (see ``jira/correlation.py``).
+
+    ``label``: the ``kt-esc-<id>`` label, matched exactly. ``field``: the Escalation ID field
+    (``jira.fields.escalation_id``), searched with ``~`` and compared exactly. ``jql``: the
+    ``jql`` template, results compared exactly on the field or the label.
+    """
+
+    marker: Literal["label", "field", "jql"] = "label"
+    # With marker field or jql the label is still added (harmless) unless this is false.
+    add_label: bool = True
+    jql: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CorrelationSettings:
+        if self.marker == "label" and not self.add_label:
+            raise ValueError("add_label: false needs marker field or jql (the label IS the marker)")
+        if self.marker != "jql":
+            if self.jql is not None:
+                raise ValueError("jql is used only with marker: jql")
+            return self
+        if not self.jql or not self.jql.strip():
+            raise ValueError(
+                "marker: jql needs a jql template, e.g. "
+                "'project = {project} AND \"Escalation ID\" ~ {escalation_id}'"
+            )
+        if not {"escalation_id", "label"} & set(jql_template_names(self.jql)):
+            raise ValueError("the jql template must use {escalation_id} or {label}")
+        return self
+
+
 class JiraSettings(Strict):
     url: str = "https://example.atlassian.net"
     flavor: Literal["cloud", "datacenter"] = "cloud"
@@ -84,6 +157,10 @@ class JiraSettings(Strict):
     pat: Secret | None = None
     project: str = Field("AIGOV", min_length=1, max_length=255)
     webhook_secret: Secret | None = None
+    # Extra secrets accepted too, for rotation (the old and the new one, for a while).
+    webhook_secrets: list[Secret] = Field(default_factory=list)
+    # Jira does not bind its signature to a time: older deliveries are replays (0: no limit).
+    webhook_max_age_seconds: int = Field(24 * 3600, ge=0)
     fields: JiraFieldNames = JiraFieldNames()
     timeout_seconds: float = Field(30.0, gt=0)
     # Client-side budget, kept below the site's limit so Jira rarely has to say 429.
@@ -93,6 +170,19 @@ class JiraSettings(Strict):
     search_consistency_delay_seconds: float = Field(15.0, ge=0)
     retry_after_floor_seconds: float = Field(1.0, ge=0)
     metadata_cache_seconds: float = Field(300.0, ge=0)
+    correlation: CorrelationSettings = CorrelationSettings()
+
+    @model_validator(mode="after")
+    def _marker_is_comparable(self) -> JiraSettings:
+        marker = self.correlation
+        if self.fields.escalation_id is None and (
+            marker.marker == "field" or (marker.marker == "jql" and not marker.add_label)
+        ):
+            raise ValueError(
+                f"correlation.marker: {marker.marker} compares the Escalation ID field exactly, "
+                "but fields.escalation_id is null; name the field or use marker: label"
+            )
+        return self
 
 
 class WorkerSettings(Strict):
@@ -105,23 +195,70 @@ class WorkerSettings(Strict):
     shutdown_grace_seconds: float = Field(20.0, ge=0)
 
 
-class RuleMatch(Strict):
-    action: list[str] | None = None
-    category: list[str] | None = None
+class ReconcileSettings(Strict):
+    """``kt-jira reconcile`` and its periodic run in the worker (see ``reconcile.py``)."""
+
+    # How often the worker reconciles (one replica at a time); null or "0" turns it off.
+    interval: str | None = "15m"
+    # How far back Jira search looks for changed issues (`updated >= -since`).
+    since: str = "7d"
+    # Issues of the bridge carry this label; the Jira search is narrowed to it.
+    jira_label: str = "ai-governance"
+    # Keeptrusts' list-escalations API; names are configurable because the docs show none.
+    escalations_path: str = "/v1/escalations"
+    status_param: str = "status"
+    open_status: str = "open"
+    cursor_param: str = "cursor"
+    limit_param: str = "limit"
+    page_size: int = Field(100, ge=1, le=1000)
+    data_key: str = "data"
+    next_cursor_key: str = "next_cursor"
+    max_pages: int = Field(1000, ge=1)
+    # The resolution a folded duplicate gets, when the transition screen offers it.
+    duplicate_resolution: str = "Duplicate"
+
+    @field_validator("interval", mode="before")
+    @classmethod
+    def _interval(cls, value: Any) -> str | None:
+        if value is None or str(value).strip() in ("", "0"):
+            return None
+        parse_duration(str(value).strip())
+        return str(value).strip()
+
+    @field_validator("since")
+    @classmethod
+    def _since(cls, value: str) -> str:
+        parse_duration(value)
+        return value.strip()
 
 
-class RuleSet(Strict):
-    issue_type: str | None = None
-    priority: str | None = None
-    sla_resolution: str | None = None
-    sla_first_response: str | None = None
-    labels: list[str] = Field(default_factory=list)
+class SyncSettings(Strict):
+    """Two-way status sync (``sync.py``); each direction has its own switch.
 
+    Outbound is Keeptrusts -> Jira (an upstream resolution moves the issue to done); inbound is
+    Jira -> Keeptrusts (an issue entering a done status resolves the escalation).
+    """
 
-class Rule(Strict):
-    name: str
-    match: RuleMatch = RuleMatch()
-    set: RuleSet = RuleSet()
+    status_outbound: bool = True
+    status_inbound: bool = True
+    # Jira resolution name -> Keeptrusts outcome; a name not listed passes through (the guide).
+    resolution_to_keeptrusts: dict[str, str] = Field(default_factory=dict)
+    # Keeptrusts outcome -> Jira resolution name; unlisted: Done, Fixed, ... if the screen has it.
+    resolution_to_jira: dict[str, str] = Field(default_factory=dict)
+    # The Jira-side resolution assumed when an issue is done without one.
+    default_resolution: str = Field("Done", min_length=1)
+    # Jira accountId -> Keeptrusts user id sent as X-Actor-Id; anyone else is default_actor_id.
+    actor_map: dict[str, str] = Field(default_factory=dict)
+    default_actor_id: str = Field("kt-jira", min_length=1)
+    # Added (with a comment) when the workflow has no path to a done status.
+    resolved_upstream_label: str = Field(
+        "kt-resolved-upstream", min_length=1, max_length=255, pattern=r"^\S+$"
+    )
+    max_transition_hops: int = Field(5, ge=1, le=20)
+    # Jira webhooks that name no author count as echoes this long after the bridge's own writes.
+    echo_window_seconds: float = Field(120.0, ge=0)
+    # A resolve that finds the issue not created yet looks again after this long.
+    pending_create_retry_seconds: float = Field(5.0, gt=0)
 
 
 class Settings(Strict):
@@ -130,9 +267,12 @@ class Settings(Strict):
     keeptrusts: KeeptrustsSettings = KeeptrustsSettings()
     jira: JiraSettings = JiraSettings()
     worker: WorkerSettings = WorkerSettings()
+    reconcile: ReconcileSettings = ReconcileSettings()
+    sync: SyncSettings = SyncSettings()
     rules: list[Rule] = Field(default_factory=list)
-    # Policy name (case-insensitive glob) -> category, for payloads that carry no category.
-    categories: dict[str, str] = Field(default_factory=dict)
+    # Policy name (case-insensitive glob or re:regex) -> category, for payloads without one.
+    categories: Categories = Field(default_factory=dict)
+    templates: Templates = Templates()
 
 
 def load_settings(path: str | Path, *, environ: Mapping[str, str] | None = None) -> Settings:
@@ -245,6 +385,9 @@ def _label_secrets(settings: Settings) -> None:
         ("jira.webhook_secret", settings.jira.webhook_secret),
     ]
     pairs += [
+        (f"jira.webhook_secrets[{i}]", s) for i, s in enumerate(settings.jira.webhook_secrets)
+    ]
+    pairs += [
         (f"keeptrusts.webhook.secrets[{i}]", s)
         for i, s in enumerate(settings.keeptrusts.webhook.secrets)
     ]
@@ -269,6 +412,7 @@ def iter_secrets(settings: Settings) -> list[tuple[str, SecretRef]]:
         settings.jira.api_token,
         settings.jira.pat,
         settings.jira.webhook_secret,
+        *settings.jira.webhook_secrets,
         *settings.keeptrusts.webhook.secrets,
     ]
     return [(s.where, s) for s in candidates if s is not None]

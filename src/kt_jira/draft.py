@@ -27,6 +27,10 @@ class IssueDraft:
     fields: dict[str, FieldValue] = field(default_factory=dict)
     # Marker used to find this escalation's issue again (exactly-once): a label by default.
     correlation_label: str = ""
+    components: tuple[str, ...] = ()  # component names, checked against the create screen
+    assignee: str | None = None  # accountId on Cloud, user name on Data Center
+    watchers: tuple[str, ...] = ()  # added after the create, where the site allows it
+    rule: str = ""  # the rule that made this draft, named in errors that say what to fix
 
 
 @dataclass(frozen=True, kw_only=True)

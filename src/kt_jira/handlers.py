@@ -16,7 +16,7 @@ import structlog
 from kt_jira.config import Settings
 from kt_jira.errors import Deferred, PermanentError, RetryableError, UncertainOutcome
 from kt_jira.events import Escalation
-from kt_jira.jira import JiraClient, JiraMetadata, find_by_label
+from kt_jira.jira import JiraClient, JiraMetadata, find_existing
 from kt_jira.metrics import Metrics
 from kt_jira.rules import decide
 from kt_jira.sla import Deadlines
@@ -56,13 +56,18 @@ class Handlers:
         draft = decision.draft
         if link is not None and link.state == "attempting":
             # An earlier attempt may have created it (timeout, 5xx, crash): look before creating.
-            found = await find_by_label(
-                self.jira, project=link.project, label=link.correlation_label
+            found = await find_existing(
+                self.jira,
+                self.metadata,
+                self.settings.jira,
+                project=link.project,
+                escalation_id=escalation_id,
+                correlation_label=link.correlation_label,
             )
             if found:
                 await self._adopt(escalation_id, found, decision.deadlines)
                 return
-            # Jira may commit as late as our timeout; search may lag that by the consistency delay.
+            # A crashed attempt may commit as late as its timeout; search lags that by the delay.
             jira = self.settings.jira
             settle = (link.attempt_started_at or self.clock()) + timedelta(
                 seconds=jira.timeout_seconds + jira.search_consistency_delay_seconds
@@ -81,7 +86,15 @@ class Handlers:
         try:
             created = await self.jira.create_issue(body)
         except UncertainOutcome:
-            raise  # the link stays "attempting": the next try searches first
+            # The link stays "attempting", so the next try searches first. Re-stamp it now: Jira
+            # may still be committing, and search lags behind whenever that happens.
+            await self.store.begin_create_attempt(
+                escalation_id,
+                project=draft.project,
+                correlation_label=draft.correlation_label,
+                now=self.clock(),
+            )
+            raise
         except (RetryableError, PermanentError):
             await self.store.clear_create_attempt(escalation_id, now=self.clock())
             raise

@@ -30,6 +30,19 @@ def configure(*, level: str = "info", json: bool | None = None) -> None:
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping()[level.upper()]
         ),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
+
+
+class _StderrLogger:
+    """Writes to whatever ``sys.stderr`` is at log time (test runners swap and close streams)."""
+
+    def msg(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    debug = info = warning = warn = error = critical = exception = fatal = msg
+
+
+def _stderr_logger(*args: object) -> _StderrLogger:
+    return _StderrLogger()

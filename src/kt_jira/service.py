@@ -21,8 +21,11 @@ from kt_jira.config import Settings
 from kt_jira.errors import ConfigError
 from kt_jira.handlers import Handlers
 from kt_jira.jira import JiraClient, JiraMetadata
+from kt_jira.keeptrusts import KeeptrustsClient
 from kt_jira.metrics import Metrics
+from kt_jira.reconcile import run_periodically
 from kt_jira.store import Store, open_store
+from kt_jira.sync_handlers import SyncHandlers
 from kt_jira.web import create_app
 from kt_jira.worker import Worker
 
@@ -52,6 +55,15 @@ def check_startup(settings: Settings) -> list[str]:
         )
     if settings.server.admin_token is None:
         warnings.append("server.admin_token is not set: the dashboard and admin API are disabled")
+    jira_secrets = [settings.jira.webhook_secret, *settings.jira.webhook_secrets]
+    for jira_secret in jira_secrets:
+        if jira_secret is not None:
+            jira_secret.reveal()
+    if not any(jira_secrets):
+        warnings.append(
+            "jira.webhook_secret is not set: POST /webhooks/jira answers 404, so changes made "
+            "in Jira reach Keeptrusts only through reconcile"
+        )
     return warnings
 
 
@@ -80,7 +92,13 @@ class Bridge:
         async with open_store(settings.database_url) as store:
             await _prepare_schema(store, settings, migrate)
             metrics = Metrics()
-            async with JiraClient(settings.jira, pause=store) as jira:
+            async with (
+                JiraClient(settings.jira, pause=store) as jira,
+                KeeptrustsClient(settings.keeptrusts) as keeptrusts,
+            ):
+                sync = SyncHandlers(
+                    settings=settings, store=store, jira=jira, keeptrusts=keeptrusts, clock=clock
+                )
                 handlers = Handlers(
                     settings=settings,
                     store=store,
@@ -91,7 +109,7 @@ class Bridge:
                 )
                 worker = Worker(
                     store=store,
-                    handlers=handlers.table(),
+                    handlers={**handlers.table(), **sync.table()},
                     settings=settings.worker,
                     metrics=metrics,
                     clock=clock,
@@ -127,6 +145,19 @@ class Bridge:
             )
         if work:
             tasks.append(asyncio.create_task(self.worker.run(stop)))
+            # Periodic reconcile (reconcile.interval), one replica at a time; waits for stop
+            # when it is turned off, so it never ends the run by itself.
+            tasks.append(
+                asyncio.create_task(
+                    run_periodically(
+                        settings=self.settings,
+                        store=self.store,
+                        jira=self.jira,
+                        stop=stop,
+                        on_enqueue=self.worker.wake,
+                    )
+                )
+            )
         try:
             waiter = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)

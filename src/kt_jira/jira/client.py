@@ -63,7 +63,9 @@ class JiraClient:
         self.settings = settings
         self.api_prefix = API_PREFIX[settings.flavor]
         self.pause = pause
-        self.limiter = limiter or RateLimiter(settings.max_requests_per_second)
+        # Evenly spaced requests (burst 1): Jira's burst capacity is unpublished, and a burst
+        # that trips a 429 leaves requests in flight that would land inside its Retry-After.
+        self.limiter = limiter or RateLimiter(settings.max_requests_per_second, burst=1)
         self._transport = transport
         self._now = now
         self._sleep = sleep
@@ -133,8 +135,17 @@ class JiraClient:
         max_results: int = 50,
         next_page_token: str | None = None,
     ) -> SearchPage:
-        """One page of enhanced search (``POST /search/jql``; the old ``/search`` is gone)."""
+        """One page of search, walked with ``next_page_token`` on both flavours.
+
+        Cloud: enhanced search ``POST /search/jql`` (the old ``/search`` answers 410 there).
+        Data Center has no ``/search/jql``: ``POST /search`` pages by ``startAt``, and the
+        token handed back is that offset.
+        """
         body: dict[str, Any] = {"jql": jql, "fields": list(fields), "maxResults": max_results}
+        if self.settings.flavor == "datacenter":
+            body["startAt"] = int(next_page_token) if next_page_token else 0
+            data = await self._request("POST", "/search", json=body, idempotent=True)
+            return SearchPage.from_offset_json(data or {})
         if next_page_token:
             body["nextPageToken"] = next_page_token
         data = await self._request("POST", "/search/jql", json=body, idempotent=True)
@@ -160,11 +171,16 @@ class JiraClient:
             "POST", f"/issue/{_seg(id_or_key)}/transitions", json=body, idempotent=False
         )
 
-    async def add_comment(self, id_or_key: str, body_adf: dict[str, Any]) -> None:
-        """``POST /issue/{id}/comment`` with an ADF body (Cloud v3)."""
+    async def add_comment(self, id_or_key: str, body_adf: dict[str, Any] | str) -> None:
+        """``POST /issue/{id}/comment``: an ADF body on Cloud v3, wiki markup on Data Center v2."""
         await self._request(
             "POST", f"/issue/{_seg(id_or_key)}/comment", json={"body": body_adf}, idempotent=False
         )
+
+    async def edit_issue(self, id_or_key: str, body: dict[str, Any]) -> None:
+        """``PUT /issue/{id}`` with ``fields``/``update`` (e.g. ``{"update": {"labels":
+        [{"add": "x"}]}}``); repeating an add or a set changes nothing, so it is idempotent."""
+        await self._request("PUT", f"/issue/{_seg(id_or_key)}", json=body, idempotent=True)
 
     # -- the boundary ----------------------------------------------------------------------
 
@@ -225,9 +241,13 @@ class JiraClient:
 
     async def _wait_turn(self, priority: int) -> None:
         await wait_out_pause(self.pause, PAUSE_NAME, now=self._now, sleep=self._sleep)
-        if await self.limiter.acquire(priority):
-            # We queued for a token: a pause may have started meanwhile.
-            await wait_out_pause(self.pause, PAUSE_NAME, now=self._now, sleep=self._sleep)
+        while await self.limiter.acquire(priority):
+            # We queued for a token: a pause may have started meanwhile. If one did, the token
+            # is stale: every worker holding one would fire at the pause's end in one burst (and
+            # trip the limit again), so wait it out and queue for a fresh token.
+            waited = await wait_out_pause(self.pause, PAUSE_NAME, now=self._now, sleep=self._sleep)
+            if not waited:
+                return
 
     async def _status_error(
         self, response: httpx.Response, *, what: str, idempotent: bool, elapsed: float

@@ -19,9 +19,10 @@ from kt_jira.config import JiraSettings
 from kt_jira.draft import IssueDraft
 from kt_jira.errors import DraftError
 from kt_jira.jira.client import JiraClient
+from kt_jira.jira.correlation import check_marker
 from kt_jira.jira.models import CreateField, FieldInfo, IssueTypeInfo
 from kt_jira.jira.search import find_by_label
-from kt_jira.jira.values import RenderDoc, convert_value
+from kt_jira.jira.values import RenderDoc, component_values, convert_value, user_value
 from kt_jira.render.adf import to_adf
 from kt_jira.render.wiki import to_wiki
 
@@ -29,8 +30,9 @@ __all__ = ["JiraMetadata", "find_by_label"]
 
 T = TypeVar("T")
 # A failed lookup re-reads metadata older than this before it is believed (a field may just
-# have been added to the screen), without re-reading on every failing job of a backlog.
-REFRESH_MIN_AGE_SECONDS = 10.0
+# have been added to the screen), without re-reading on every failing job of a backlog. Short,
+# because `kt-jira jobs replay` right after fixing the screen must see the fix.
+REFRESH_MIN_AGE_SECONDS = 1.0
 LABEL_LIMIT = 255
 SUMMARY_LIMIT = 255
 _SET_BY_JIRA = frozenset({"project", "issuetype"})
@@ -116,6 +118,10 @@ class JiraMetadata:
 
         return await self._with_refresh(resolve)
 
+    async def fields_named(self, name: str) -> list[FieldInfo]:
+        """Every field of the site named exactly ``name`` (names repeat across projects)."""
+        return [f for f in await self._all_fields(self._ttl) if f.name == name]
+
     async def _with_refresh(self, attempt: Callable[[float], Awaitable[T]]) -> T:
         try:
             return await attempt(self._ttl)
@@ -183,6 +189,7 @@ class JiraMetadata:
         )
 
     async def _build(self, draft: IssueDraft, max_age: float) -> dict[str, Any]:
+        check_marker(draft, self.settings)
         screen = await self._screen(draft.project, draft.issue_type, max_age)
         fields: dict[str, Any] = {
             "project": {"key": draft.project},
@@ -197,12 +204,21 @@ class JiraMetadata:
         fields["summary"] = draft.summary
         screen.system("description", "Description")
         fields["description"] = self._render(draft.description)
-        labels = _labels(draft)
+        # The correlation label is left off only when another marker is configured without it.
+        labels = _labels(draft, marker=self.settings.correlation.add_label)
         if labels:
             screen.system("labels", "Labels")
             fields["labels"] = labels
         if draft.priority:
             fields["priority"] = _priority(screen, draft.priority)
+        if draft.components:
+            meta = screen.system("components", "Components")
+            fields["components"] = component_values(
+                meta, draft.components, where=screen.where, rule=draft.rule
+            )
+        if draft.assignee:
+            screen.system("assignee", "Assignee")
+            fields["assignee"] = user_value(draft.assignee, flavor=self.settings.flavor)
         if draft.due_date is not None:
             screen.system("duedate", "Due date")
             fields["duedate"] = draft.due_date.isoformat()
@@ -220,8 +236,9 @@ class JiraMetadata:
         return {"fields": fields}
 
 
-def _labels(draft: IssueDraft) -> list[str]:
-    labels = list(dict.fromkeys(x for x in (*draft.labels, draft.correlation_label) if x))
+def _labels(draft: IssueDraft, *, marker: bool = True) -> list[str]:
+    extra = draft.correlation_label if marker else ""
+    labels = list(dict.fromkeys(x for x in (*draft.labels, extra) if x))
     for label in labels:
         if any(ch.isspace() for ch in label) or len(label) > LABEL_LIMIT:
             raise DraftError(

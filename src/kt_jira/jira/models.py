@@ -34,6 +34,16 @@ class FieldInfo:
     schema_custom: str | None = None
     schema_items: str | None = None
     clause_names: tuple[str, ...] = ()
+    # A custom field without a search template cannot be used in JQL at all.
+    searchable: bool = True
+
+    @property
+    def clause(self) -> str:
+        """The unambiguous JQL name: ``cf[10431]`` for a custom field (names are not unique)."""
+        for name in self.clause_names:
+            if name.startswith("cf["):
+                return name
+        return self.clause_names[0] if self.clause_names else self.id
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> FieldInfo:
@@ -46,6 +56,7 @@ class FieldInfo:
             schema_custom=schema.get("custom"),
             schema_items=schema.get("items"),
             clause_names=tuple(str(c) for c in data.get("clauseNames") or ()),
+            searchable=bool(data.get("searchable", True)),
         )
 
 
@@ -122,7 +133,8 @@ class CreateField:
 
 @dataclass(frozen=True, kw_only=True)
 class SearchPage:
-    """One page of enhanced search (``POST /search/jql``): no ``total``, a token instead."""
+    """One page of search. Cloud's ``POST /search/jql`` pages by token; Data Center's
+    ``POST /search`` by offset, which ``from_offset_json`` turns into an opaque token too."""
 
     issues: list[dict[str, Any]]
     next_page_token: str | None
@@ -134,6 +146,21 @@ class SearchPage:
         # Without a token there is no next page, whatever ``isLast`` says.
         is_last = bool(data.get("isLast", False)) or token is None
         return cls(issues=list(data.get("issues") or []), next_page_token=token, is_last=is_last)
+
+    @classmethod
+    def from_offset_json(cls, data: Mapping[str, Any]) -> SearchPage:
+        """Data Center's ``{startAt, maxResults, total, issues}``: the token is the next offset."""
+        issues = list(data.get("issues") or [])
+        start = _int(data.get("startAt"))
+        total = data.get("total")
+        following = start + len(issues)
+        more = bool(issues) and isinstance(total, int) and following < total
+        token = str(following) if more else None
+        return cls(issues=issues, next_page_token=token, is_last=not more)
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _opt_str(value: Any) -> str | None:

@@ -9,15 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from kt_jira.draft import FieldValue
 from kt_jira.errors import DraftError
 from kt_jira.jira.models import CreateField
 from kt_jira.render.nodes import Document, paragraph, text
+from kt_jira.render.text import label_safe, one_line
 
 RenderDoc = Callable[[Document], Any]
 
 _RICH_TEXT = ("textarea",)  # multi-line custom fields take rich text; textfield does not
+_TEXT_LIMIT = 255  # a single-line text field holds at most this many characters
 
 
 def convert_value(
@@ -35,11 +38,14 @@ def convert_value(
     # Cloud identifies users by accountId, Data Center by user name.
     user_key = "accountId" if flavor == "cloud" else "name"
     kind = meta.schema_type
+    custom = (meta.schema_custom or "").rsplit(":", 1)[-1]
     if kind == "string":
         one = _one(value, where)
-        if (meta.schema_custom or "").rsplit(":", 1)[-1] in _RICH_TEXT:
+        if custom in _RICH_TEXT:
             return render(Document(content=(paragraph(text(one)),)))
-        return one
+        if custom == "url":
+            return _url(one, where)
+        return one_line(one, _TEXT_LIMIT) if custom == "textfield" else one
     if kind == "number":
         return _number(value, where)
     if kind == "date":
@@ -53,7 +59,7 @@ def convert_value(
     if kind == "array":
         items = [value] if isinstance(value, str) else list(_many(value, where))
         if meta.schema_items == "string":
-            return items
+            return [label_safe(item) for item in items] if custom == "labels" else items
         if meta.schema_items == "option":
             return [{"value": _allowed(meta, item, where)} for item in items]
         if meta.schema_items == "user":
@@ -130,3 +136,33 @@ def _allowed(meta: CreateField, value: str, where: str) -> str:
     if value in names:
         return value
     raise DraftError(f"{where} does not allow '{value}' (allowed: {', '.join(names)})")
+
+
+def _url(value: str, where: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or " " in value.strip():
+        raise DraftError(f"{where} takes an http(s) URL, not {value[:80]!r}; fix the rule's value")
+    return value.strip()
+
+
+def user_value(user: str, *, flavor: str) -> dict[str, str]:
+    """A user reference: ``{"accountId": ...}`` on Cloud, ``{"name": ...}`` on Data Center."""
+    return {"accountId" if flavor == "cloud" else "name": user}
+
+
+def component_values(
+    meta: CreateField, names: tuple[str, ...], *, where: str, rule: str
+) -> list[dict[str, str]]:
+    """``[{"name": ...}]`` for each component, checked against the screen's allowed values."""
+    allowed = {value.label.casefold(): value.label for value in meta.allowed_values}
+    out: list[dict[str, str]] = []
+    for name in dict.fromkeys(names):
+        if allowed and name.casefold() not in allowed:
+            listed = ", ".join(sorted(allowed.values())) or "none"
+            raise DraftError(
+                f"component '{name}' is not offered on the {where} (it has: {listed}); fix "
+                f"set.components of rule '{rule or '?'}' or add the component in Jira "
+                "(Project settings → Components)"
+            )
+        out.append({"name": allowed.get(name.casefold(), name)})
+    return out

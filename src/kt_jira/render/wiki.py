@@ -35,7 +35,7 @@ LINE_BREAK = "\\\\ "  # `\\` forces a line break; the space keeps it apart from 
 
 # Characters that are markup anywhere in a line; each is written as `\c`.
 _ESCAPED = frozenset("*_?-+^~|[]{}!#")
-_ENTITY_LIKE = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
+_ENTITY_LIKE = re.compile(r"&#?[A-Za-z0-9]+;")  # broad on purpose: over-escaping is harmless
 _EMOTICON = re.compile(
     r"\((?:y|n|i|/|x|!|\+|-|\?|on|off|\*|\*r|\*g|\*b|\*y|flagoff|flag)\)", re.IGNORECASE
 )

@@ -1,4 +1,5 @@
-"""Stateful, strict simulators of Jira Cloud and Keeptrusts, and a signed webhook sender.
+"""Stateful, strict simulators of Jira (Cloud or Data Center) and Keeptrusts, and a signed
+webhook sender.
 
 Used by `kt-jira demo`, by integration and acceptance tests over real loopback HTTP, and by
 benchmarks. They behave as the references say the real services do, so the bridge cannot pass

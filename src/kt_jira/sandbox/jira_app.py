@@ -1,15 +1,14 @@
-"""`JiraSandbox`: a stateful, strict Jira Cloud simulator as a Starlette app.
+"""`JiraSandbox`: a stateful, strict Jira Cloud or Data Center simulator as a Starlette app.
 
-Every `/rest` request passes the same gate a real site applies (faults, Basic auth, burst rate
-limit, JSON parsing, the optional contract validator) before its handler runs. The `/_sandbox`
+Every `/rest` request passes the same gate a real site applies (faults, Basic auth on Cloud or a
+Bearer PAT on Data Center, burst rate limit, JSON parsing, the optional contract validator)
+before its handler runs; a Data Center site answers in the v2 representation. The `/_sandbox`
 routes are for tests and the demo only; they need no auth and are not part of Jira's API.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import json
 import math
 import time
@@ -22,20 +21,27 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from kt_jira.sandbox.faults import Faults, FaultSpecError
+from kt_jira.sandbox.jira_admin import SiteAdmin
+from kt_jira.sandbox.jira_admin_webhooks import (
+    AdminWebhook,
+    AdminWebhooks,
+    is_admin_webhook_path,
+)
 from kt_jira.sandbox.jira_call import Handler, RestCall, errors
+from kt_jira.sandbox.jira_dc import as_v2_response, authenticated
 from kt_jira.sandbox.jira_limits import GLOBAL, RateLimiter, RetryWindows, Stats
-from kt_jira.sandbox.jira_routes import ROUTES, not_found
-from kt_jira.sandbox.jira_site import ISSUE_TYPES, PRIORITIES, Project, Screen
+from kt_jira.sandbox.jira_routes import not_found, rest_routes
 from kt_jira.sandbox.jira_state import HUMAN, JiraSandboxSettings, JiraState, SandboxIssue
 from kt_jira.sandbox.jira_views import inspection_json
-from kt_jira.sandbox.jira_workflow import Workflow
+from kt_jira.sandbox.jira_webhooks import JiraWebhookSender
 
 JsonDict = dict[str, Any]
 NOT_AUTHENTICATED = "You are not authenticated. Authentication required to perform this operation."
 
 
-class JiraSandbox:
-    """A simulated Jira Cloud site: state, faults, rate limits, and the ASGI ``app``."""
+class JiraSandbox(SiteAdmin):
+    """A simulated Jira site (Cloud or Data Center): state, faults, rate limits, the ASGI
+    ``app``, and the admin changes of ``SiteAdmin``."""
 
     def __init__(
         self,
@@ -51,6 +57,12 @@ class JiraSandbox:
         self.windows = RetryWindows()
         self.stats = Stats()
         self.contract_violations: list[JsonDict] = []
+        self.admin_webhooks = AdminWebhooks()
+        # Every change, a person's or the bridge's, goes to the admin webhooks (signed, async).
+        self.webhooks = JiraWebhookSender(
+            self.state, self.admin_webhooks, base_url=self._public_url, seed=self.settings.seed
+        )
+        self.state.listeners.append(self.webhooks.on_change)
         self.app = Starlette(routes=self._routes())
 
     # -- Python-side accessors -----------------------------------------------------------------
@@ -80,79 +92,19 @@ class JiraSandbox:
     def search_lag(self, seconds: float) -> None:
         self.state.search_lag = seconds
 
-    # -- site configuration for tests ------------------------------------------------------------
-    def add_project(self, key: str, name: str | None = None) -> Project:
-        return self.state.site.add_project(key, name)
+    def register_webhook(self, url: str, secret: str = "", **options: Any) -> AdminWebhook:
+        """Register an admin webhook from Python (``AdminWebhooks.register`` options)."""
+        return self.admin_webhooks.register(url, secret, **options)
 
-    def _screens(self, project: str, issue_type: str | None) -> list[Screen]:
-        proj = self.state.site.projects[project]
-        names = {t: t for t in proj.issue_type_ids} | {t.name: t.id for t in ISSUE_TYPES}
-        wanted = proj.issue_type_ids if issue_type is None else [names[issue_type]]
-        return [proj.screens[t] for t in wanted]
-
-    def remove_field_from_screen(
-        self, project: str, field: str, *, issue_type: str | None = None
-    ) -> None:
-        """Take a field off the create screen(s); a name means every field of that name."""
-        for fid in self._field_ids(field):
-            for screen in self._screens(project, issue_type):
-                if fid in screen.fields:
-                    screen.fields.remove(fid)
-
-    def add_field_to_screen(
-        self, project: str, field: str, *, issue_type: str | None = None
-    ) -> None:
-        """Put a field (by id, or by a name only one field has) on the create screen(s)."""
-        ids = self._field_ids(field)
-        if len(ids) != 1:
-            raise ValueError(f"{len(ids)} fields are named {field!r}; pass the field id")
-        for screen in self._screens(project, issue_type):
-            if ids[0] not in screen.fields:
-                screen.fields.append(ids[0])
-
-    def _field_ids(self, ref: str) -> list[str]:
-        site = self.state.site
-        ids = [ref] if site.field(ref) else [f.id for f in site.fields if f.name == ref]
-        if not ids:
-            raise ValueError(f"no field {ref!r} on this site")
-        return ids
-
-    def set_allowed_priorities(
-        self, project: str, names: list[str], *, issue_type: str | None = None
-    ) -> None:
-        ids = [p.id for p in PRIORITIES if p.name in names]
-        for screen in self._screens(project, issue_type):
-            screen.priority_ids = ids
-
-    def set_workflow(self, project: str, workflow: Workflow) -> None:
-        self.state.workflows.by_project[project] = workflow
-
-    def transition_issue(
-        self,
-        id_or_key: str,
-        to_status: str,
-        *,
-        resolution: str | None = None,
-        actor: str = HUMAN.account_id,
-    ) -> SandboxIssue:
-        """Move an issue as a person would in the Jira UI (raises ValueError if impossible)."""
+    def delete_issue(self, id_or_key: str, *, actor: str = HUMAN.account_id) -> None:
+        """Delete an issue as an admin would (Jira sends ``jira:issue_deleted``)."""
         issue = self.state.issue(id_or_key)
         if issue is None:
             raise ValueError(f"no issue {id_or_key}")
-        workflow = self.state.workflow(issue)
-        target = workflow.find_status(to_status)
-        step = next(
-            (t for t in workflow.available(issue.status_id) if target and t.to == target.id), None
-        )
-        if step is None:
-            raise ValueError(f"{issue.key} cannot move to {to_status!r} from its status")
-        body: JsonDict = {"transition": {"id": step.id}}
-        if resolution is not None:
-            body["fields"] = {"resolution": {"name": resolution}}
-        status, error = self.state.transition(issue, body, actor)
-        if error is not None:
-            raise ValueError(f"{issue.key}: {status} {json.dumps(error)}")
-        return issue
+        self.state.delete(issue, actor)
+
+    def _public_url(self) -> str:
+        return self.settings.public_url or "https://sandbox.atlassian.net"
 
     def stats_json(self) -> JsonDict:
         return {
@@ -166,7 +118,10 @@ class JiraSandbox:
     def _routes(self) -> list[Route]:
         routes = [
             Route(template, self._gate(method, template, handler), methods=[method])
-            for method, template, handler in ROUTES
+            for method, template, handler in (
+                *rest_routes(self.settings.flavor),
+                *self.admin_webhooks.routes(),
+            )
         ]
         admin = [
             Route("/_sandbox/issues", self._admin_issues, methods=["GET"]),
@@ -201,7 +156,7 @@ class JiraSandbox:
         forced = self.faults.take_forced_status()
         if forced is not None:
             return self._fault_response(forced, scope)
-        if not self._authenticated(request):
+        if not authenticated(request, self.settings):
             return errors(401, NOT_AUTHENTICATED)
         now = time.monotonic()
         if violated and self.windows.is_open(scope, now):
@@ -217,18 +172,10 @@ class JiraSandbox:
         base = self.settings.public_url or str(request.base_url).rstrip("/")
         call = RestCall(request, body, base, self.state.bot.account_id, self.state, self.faults)
         response = await handler(call)
+        if self.settings.flavor == "datacenter":
+            response = as_v2_response(response, self.state, base)
         response.headers.update(decision.headers)
         return response
-
-    def _authenticated(self, request: Request) -> bool:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "basic":
-            return False
-        try:
-            decoded = base64.b64decode(token, validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            return False
-        return decoded == f"{self.settings.email}:{self.settings.api_token}"
 
     async def _body(self, request: Request) -> tuple[object, Response | None]:
         raw = await request.body()
@@ -241,7 +188,8 @@ class JiraSandbox:
         except (ValueError, UnicodeDecodeError) as exc:
             return None, errors(400, f"Unexpected character in the JSON body: {exc}")
         validator = self.settings.request_validator
-        if validator is not None:
+        # Admin webhooks are not part of the platform API the OpenAPI contract describes.
+        if validator is not None and not is_admin_webhook_path(request.url.path):
             try:
                 validator(request.method, request.url.path, body)
             except Exception as exc:  # the validator's verdict, whatever its type

@@ -53,11 +53,12 @@ def page(call: RestCall, items: list[JsonDict], key: str) -> Response:
         return errors(400, "Parameter 'maxResults' must not exceed the limit '200'")
     if start < 0 or size < 0:
         return errors(400, "Parameters 'startAt' and 'maxResults' must not be negative.")
-    return JSONResponse(
-        {
-            key: items[start : start + size],
-            "maxResults": size,
-            "startAt": start,
-            "total": len(items),
-        }
-    )
+    body: JsonDict = {
+        key: items[start : start + size],
+        "maxResults": size,
+        "startAt": start,
+        "total": len(items),
+    }
+    if key == "values":  # a PageBean (DC createmeta, Cloud /resolution/search) says isLast too
+        body["isLast"] = start + size >= len(items)
+    return JSONResponse(body)

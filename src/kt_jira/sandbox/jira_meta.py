@@ -1,5 +1,6 @@
 """Site metadata endpoints of the simulated Jira: myself, fields, create metadata,
-priorities, resolutions, projects and status categories.
+priorities, resolutions, projects and status categories. Written in Cloud's v3 shape; a Data
+Center site rewrites the answer into v2 (``jira_dc.to_v2``) and pages createmeta as ``values``.
 """
 
 from __future__ import annotations
@@ -30,9 +31,11 @@ async def myself(call: RestCall) -> Response:
 
 
 async def server_info(call: RestCall) -> Response:
-    return JSONResponse(
-        {"baseUrl": call.base, "version": "1001.0.0-SNAPSHOT", "deploymentType": "Cloud"}
-    )
+    if call.state.flavor == "datacenter":
+        info = {"version": "10.3.6", "versionNumbers": [10, 3, 6], "deploymentType": "Server"}
+    else:
+        info = {"version": "1001.0.0-SNAPSHOT", "deploymentType": "Cloud"}
+    return JSONResponse({"baseUrl": call.base, **info})
 
 
 async def fields(call: RestCall) -> Response:
@@ -48,7 +51,12 @@ async def createmeta_types(call: RestCall) -> Response:
         for t in ISSUE_TYPES
         if t.id in project.issue_type_ids
     ]
-    return page(call, items, "issueTypes")
+    return page(call, items, _meta_key(call, "issueTypes"))
+
+
+def _meta_key(call: RestCall, cloud: str) -> str:
+    """Cloud pages createmeta as ``issueTypes``/``fields``; Data Center as ``values``."""
+    return "values" if call.state.flavor == "datacenter" else cloud
 
 
 async def createmeta_fields(call: RestCall) -> Response:
@@ -68,11 +76,12 @@ async def createmeta_fields(call: RestCall) -> Response:
             "required": fid in REQUIRED_ON_CREATE,
             "schema": fdef.schema(),
             "name": fdef.name,
-            "key": fdef.id,
             "fieldId": fdef.id,
             "hasDefaultValue": fid in ("priority", "reporter"),
             "operations": ["add", "set", "remove"] if fdef.schema_type == "array" else ["set"],
         }
+        if call.state.flavor == "cloud":  # DC's CreateMetaFieldBean has no ``key``
+            entry["key"] = fdef.id
         if fid == "priority":
             allowed = [p for p in PRIORITIES if p.id in screen.priority_ids]
             entry["allowedValues"] = [named_json(p, call.base, "priority") for p in allowed]
@@ -86,7 +95,7 @@ async def createmeta_fields(call: RestCall) -> Response:
         elif fid == "components":
             entry["allowedValues"] = [named_json(c, call.base, "component") for c in COMPONENTS]
         items.append(entry)
-    return page(call, items, "fields")
+    return page(call, items, _meta_key(call, "fields"))
 
 
 async def resolutions(call: RestCall) -> Response:

@@ -1,5 +1,6 @@
-"""Issue endpoints of the simulated Jira Cloud v3 API: create, get, edit, transitions,
-comments and search (plus the removed `/search`, which answers 410).
+"""Issue endpoints of the simulated Jira: create, get, edit, transitions, comments and search.
+Cloud serves them under `/rest/api/3` with enhanced search (the removed `/search` answers 410);
+Data Center under `/rest/api/2` (and `latest`) with the offset-paged `/search` it still has.
 
 Handlers get a `RestCall` the app has already authenticated, rate limited and parsed; they only
 read and change `JiraState`. Error bodies are Jira's ErrorCollection.
@@ -14,13 +15,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from kt_jira.sandbox.jira_adf import adf_error
 from kt_jira.sandbox.jira_call import Handler, RestCall, errors, page
+from kt_jira.sandbox.jira_dc import search_v2
 from kt_jira.sandbox.jira_jql import JqlError
 from kt_jira.sandbox.jira_meta import API, META_ROUTES
 from kt_jira.sandbox.jira_search_api import SearchError, search
 from kt_jira.sandbox.jira_site import RESOLUTIONS
-from kt_jira.sandbox.jira_validate import check_create, check_edit
+from kt_jira.sandbox.jira_validate import Dialect, check_create, check_edit, text_error
 from kt_jira.sandbox.jira_views import comment_json, issue_json, named_json
 from kt_jira.sandbox.jira_workflow import status_json
 
@@ -41,8 +42,12 @@ async def _hold(request: Request, seconds: float) -> None:
             return
 
 
+def _dialect(call: RestCall) -> Dialect:
+    return Dialect(call.state.flavor, call.state.users_by_name())
+
+
 async def create_issue(call: RestCall) -> Response:
-    checked = check_create(call.state.site, call.body)
+    checked = check_create(call.state.site, call.body, _dialect(call))
     if not checked.ok:
         return JSONResponse(checked.body(), status_code=400)
     issue = call.state.create(checked, call.actor)
@@ -70,7 +75,7 @@ async def edit_issue(call: RestCall) -> Response:
     if issue is None:
         return errors(404, NO_ISSUE)
     project = call.state.site.projects[issue.project_key]
-    checked = check_edit(call.state.site, project, issue.issue_type_id, call.body)
+    checked = check_edit(call.state.site, project, issue.issue_type_id, call.body, _dialect(call))
     if not checked.ok:
         return JSONResponse(checked.body(), status_code=400)
     call.state.edit(issue, checked, call.actor)
@@ -136,7 +141,7 @@ async def add_comment(call: RestCall) -> Response:
     body = call.body.get("body") if isinstance(call.body, dict) else None
     if body is None:
         return errors(400, comment="Comment body can not be empty!")
-    error = adf_error(body)
+    error = text_error(body, call.state.flavor)
     if error:
         return errors(400, comment=error)
     entry = call.state.comment(issue, body, call.actor)
@@ -172,7 +177,8 @@ async def not_found(call: RestCall) -> Response:
     return errors(404, f"null for uri: {call.request.url}")
 
 
-ROUTES: tuple[tuple[str, str, Handler], ...] = (
+Route = tuple[str, str, Handler]
+_ISSUE_ROUTES: tuple[Route, ...] = (
     *META_ROUTES,
     ("POST", f"{API}/issue", create_issue),
     ("GET", f"{API}/issue/{{issueIdOrKey}}", get_issue),
@@ -181,6 +187,9 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("POST", f"{API}/issue/{{issueIdOrKey}}/transitions", do_transition),
     ("GET", f"{API}/issue/{{issueIdOrKey}}/comment", list_comments),
     ("POST", f"{API}/issue/{{issueIdOrKey}}/comment", add_comment),
+)
+ROUTES: tuple[Route, ...] = (
+    *_ISSUE_ROUTES,
     ("GET", f"{API}/search/jql", search_jql),
     ("POST", f"{API}/search/jql", search_jql),
     *(
@@ -189,3 +198,17 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
         for method in ("GET", "POST")
     ),
 )
+DC_ROUTES: tuple[Route, ...] = tuple(
+    (method, template.replace(API, f"/rest/api/{version}", 1), handler)
+    for version in ("2", "latest")
+    for method, template, handler in (
+        *_ISSUE_ROUTES,
+        ("GET", f"{API}/search", search_v2),
+        ("POST", f"{API}/search", search_v2),
+    )
+)
+
+
+def rest_routes(flavor: str) -> tuple[Route, ...]:
+    """The REST operations a site of ``flavor`` serves; anything else answers 404."""
+    return DC_ROUTES if flavor == "datacenter" else ROUTES

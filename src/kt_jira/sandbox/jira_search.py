@@ -102,6 +102,9 @@ class Compiler:
             raise JqlError(
                 f"Field '{c.field}' does not exist or you do not have permission to view it."
             )
+        fdefs = [f for f in fdefs if f.searchable]
+        if not fdefs:  # a custom field without a search template
+            raise JqlError(f"Field '{c.field}' is not searchable, it is only viewable.")
         return self.text(c, c.field, [f.id for f in fdefs], url=all(f.kind == "url" for f in fdefs))
 
     def custom_fields(self, ref: str) -> list[FieldDef]:

@@ -47,7 +47,7 @@ def decode_token(jql: str, token: str) -> int:
     return offset
 
 
-def _field_list(raw: object) -> list[str]:
+def field_list(raw: object) -> list[str]:
     if raw is None:
         return ["id"]
     if isinstance(raw, str):
@@ -57,7 +57,7 @@ def _field_list(raw: object) -> list[str]:
     raise SearchError("'fields' must be a list of field ids.")
 
 
-def _int(raw: object, name: str, default: int) -> int:
+def int_param(raw: object, name: str, default: int) -> int:
     if raw is None:
         return default
     try:
@@ -75,8 +75,8 @@ def search(state: JiraState, params: JsonDict, base: str) -> JsonDict:
     if jql is not None and not isinstance(jql, str):
         raise SearchError("'jql' must be a string.")
     jql = jql or ""
-    fields = _field_list(params.get("fields"))
-    max_results = _int(params.get("maxResults"), "maxResults", 50)
+    fields = field_list(params.get("fields"))
+    max_results = int_param(params.get("maxResults"), "maxResults", 50)
     id_only = all(f in ("id", "key") for f in fields)
     page_size = max(1, min(max_results, 5000 if id_only else 100))
     token = params.get("nextPageToken")
@@ -85,37 +85,43 @@ def search(state: JiraState, params: JsonDict, base: str) -> JsonDict:
     if not isinstance(reconcile, list) or len(reconcile) > 50:
         raise SearchError("'reconcileIssues' accepts at most 50 issue ids.")
     strong = {str(r) for r in reconcile}
+    matches = matching(state, jql, strong)
+    page = matches[offset : offset + page_size]
+    issues = [issue_item(state, issue, fields, base) for issue in page]
+    out: JsonDict = {"issues": issues, "isLast": offset + len(page) >= len(matches)}
+    if not out["isLast"]:
+        out["nextPageToken"] = encode_token(jql, offset + len(page))
+    return out
 
+
+def matching(state: JiraState, jql: str, strong: set[str] | None = None) -> list[SandboxIssue]:
+    """The issues the index holds for ``jql``, sorted; ``strong`` ids are read-after-write."""
     query = parse(jql)
     if query.where is None:
         raise JqlError(UNBOUNDED)
     now = state.clock()
     predicate = Compiler(state, now).compile(query.where)
     keys = [sort_key(state, name) for name, _ in query.order_by]
-
     matches: list[SandboxIssue] = []
     for issue in state.issues.values():
-        seen = issue if issue.id in strong else issue.as_of(now - state.search_lag)
+        seen = issue if issue.id in (strong or ()) else issue.as_of(now - state.search_lag)
         if seen is not None and predicate(seen):
             matches.append(issue)
     matches.sort(key=lambda i: int(i.id), reverse=True)  # default: newest first
     for (_, descending), key in reversed(list(zip(query.order_by, keys, strict=True))):
         matches.sort(key=key, reverse=descending)
+    return matches
 
-    page = matches[offset : offset + page_size]
-    issues: list[JsonDict] = []
-    for issue in page:
-        item: JsonDict = {"id": issue.id}
-        wanted = [f for f in fields if f != "id"]
-        if wanted:
-            item["key"] = issue.key
-            item["self"] = f"{base}/rest/api/3/issue/{issue.id}"
-            item["fields"] = select_fields(issue_fields(state, issue, base), wanted)
-        issues.append(item)
-    out: JsonDict = {"issues": issues, "isLast": offset + len(page) >= len(matches)}
-    if not out["isLast"]:
-        out["nextPageToken"] = encode_token(jql, offset + len(page))
-    return out
+
+def issue_item(state: JiraState, issue: SandboxIssue, fields: list[str], base: str) -> JsonDict:
+    """One search hit: ``id`` only, unless other fields were asked for."""
+    item: JsonDict = {"id": issue.id}
+    wanted = [f for f in fields if f != "id"]
+    if wanted:
+        item["key"] = issue.key
+        item["self"] = f"{base}/rest/api/3/issue/{issue.id}"
+        item["fields"] = select_fields(issue_fields(state, issue, base), wanted)
+    return item
 
 
 def sort_key(state: JiraState, name: str) -> Callable[[SandboxIssue], tuple[object, ...]]:

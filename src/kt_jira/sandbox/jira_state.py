@@ -1,4 +1,5 @@
-"""State of the simulated Jira Cloud site: settings, issues, comments, transitions, screens.
+"""State of the simulated Jira site (Cloud or Data Center): settings, issues, comments,
+transitions, screens.
 
 Everything the HTTP layer does goes through `JiraState`, so tests can also drive and inspect
 it directly. Search sees each issue as it was ``search_lag`` seconds ago (eventual consistency).
@@ -11,27 +12,33 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
-from kt_jira.sandbox.jira_adf import adf_error
 from kt_jira.sandbox.jira_site import RESOLUTIONS, Site, find_named
-from kt_jira.sandbox.jira_validate import NOT_ON_SCREEN, Checked
+from kt_jira.sandbox.jira_validate import NOT_ON_SCREEN, Checked, text_error
 from kt_jira.sandbox.jira_workflow import Workflow, WorkflowRegistry
 
 JsonDict = dict[str, Any]
 RequestValidator = Callable[[str, str, object], None]
+# Told of every committed change: (webhook event, issue, {"actor", "changes" | "comment"}).
+ChangeListener = Callable[[str, "SandboxIssue", JsonDict], None]
 
 
 @dataclass(frozen=True, kw_only=True)
 class JiraSandboxSettings:
     """How the simulated site behaves.
 
-    ``rate_limit`` is requests per second per method and endpoint (None: off), with bursts of
-    ``rate_burst``; ``request_validator(method, path, body)`` raising turns a request into a 400.
+    ``flavor`` is ``cloud`` (REST v3, ADF, Basic email:token) or ``datacenter`` (REST v2, wiki
+    markup strings, Bearer ``pat`` only, users by name). ``rate_limit`` is requests per second
+    per method and endpoint (None: off), with bursts of ``rate_burst``;
+    ``request_validator(method, path, body)`` raising turns a request into a 400.
     """
 
+    flavor: Literal["cloud", "datacenter"] = "cloud"
     email: str = "kt-jira-bot@example.com"
     api_token: str = "sandbox-jira-token"  # noqa: S105 - a throwaway credential for the fake
+    pat: str = "sandbox-jira-pat"  # Data Center's personal access token (also throwaway)
+    user_name: str = "kt-jira-bot"  # the bot's Data Center user name
     projects: tuple[str, ...] = ("AIGOV",)
     search_lag: float = 2.0
     rate_limit: float | None = None
@@ -46,14 +53,16 @@ class JiraSandboxSettings:
 
 @dataclass(frozen=True)
 class User:
-    """A Jira Cloud user (identified by accountId only, as on Cloud)."""
+    """A user: Cloud identifies it by ``account_id`` only; Data Center by ``name`` and ``key``."""
 
     account_id: str
     display_name: str
     email: str | None = None
+    name: str = ""
+    key: str = ""
 
 
-HUMAN = User("5d53f3cbc6b9320d9ea5bdc2", "Ada Reviewer", "ada@example.com")
+HUMAN = User("5d53f3cbc6b9320d9ea5bdc2", "Ada Reviewer", "ada@example.com", "ada", "JIRAUSER10101")
 
 
 @dataclass
@@ -123,11 +132,18 @@ class JiraState:
         for key in settings.projects:
             self.site.add_project(key, "AI Governance" if key == "AIGOV" else None)
         self.workflows = WorkflowRegistry()
-        self.bot = User(settings.account_id, settings.display_name, settings.email)
+        self.bot = User(
+            settings.account_id,
+            settings.display_name,
+            settings.email,
+            settings.user_name,
+            "JIRAUSER10100",
+        )
         self.users = {u.account_id: u for u in (self.bot, HUMAN)}
         self.issues: dict[str, SandboxIssue] = {}
         self._next_id = 10001
         self._next_comment = 10100
+        self.listeners: list[ChangeListener] = []  # the webhook sender
 
     # -- lookups -----------------------------------------------------------------------------
     def issue(self, id_or_key: str) -> SandboxIssue | None:
@@ -140,6 +156,14 @@ class JiraState:
 
     def issues_with_label(self, label: str) -> list[SandboxIssue]:
         return [i for i in self.issues.values() if label in i.labels]
+
+    @property
+    def flavor(self) -> str:
+        return self.settings.flavor
+
+    def users_by_name(self) -> dict[str, str]:
+        """Data Center user name -> the id issues store (Cloud has no names to look up)."""
+        return {u.name: u.account_id for u in self.users.values() if u.name}
 
     # -- writes ------------------------------------------------------------------------------
     def create(self, checked: Checked, creator: str) -> SandboxIssue:
@@ -169,6 +193,7 @@ class JiraState:
         return issue
 
     def edit(self, issue: SandboxIssue, checked: Checked, actor: str) -> None:
+        start, before = len(issue.changelog), issue.labels
         labels = issue.labels
         for verb, label in checked.label_ops:
             if verb == "add" and label not in labels:
@@ -177,10 +202,14 @@ class JiraState:
                 labels.remove(label)
         if checked.label_ops:
             issue.values["labels"] = labels
+            if labels != before:
+                self._log(issue, actor, "labels", " ".join(before), " ".join(labels))
         for fid, value in checked.values.items():
             self._log(issue, actor, fid, issue.values.get(fid), value)
             issue.values[fid] = value
         self._reindex(issue)
+        if len(issue.changelog) > start:
+            self._changed("jira:issue_updated", issue, actor, changes=issue.changelog[start:])
 
     def transition(
         self, issue: SandboxIssue, body: object, actor: str
@@ -208,12 +237,12 @@ class JiraState:
                 errors["resolution"] = "The resolution selected is invalid."
         bodies = [c.get("add", {}).get("body") for c in comments if isinstance(c, dict)]
         for comment_body in bodies:
-            error = adf_error(comment_body)
+            error = text_error(comment_body, self.flavor)
             if error:
                 errors["comment"] = error
         if errors:
             return 400, {"errorMessages": [], "errors": errors}
-        old_status = issue.status_id
+        start, old_status = len(issue.changelog), issue.status_id
         issue.status_id = step.to
         self._log(issue, actor, "status", old_status, step.to)
         if step.clears_resolution:
@@ -226,6 +255,7 @@ class JiraState:
         for comment_body in bodies:
             self.comment(issue, comment_body, actor, reindex=False)
         self._reindex(issue)
+        self._changed("jira:issue_updated", issue, actor, changes=issue.changelog[start:])
         return 204, None
 
     def comment(
@@ -239,7 +269,17 @@ class JiraState:
         issue.updated = now
         if reindex:
             self._reindex(issue)
+        self._changed("comment_created", issue, author, comment=entry)
         return entry
+
+    def delete(self, issue: SandboxIssue, actor: str) -> None:
+        """Delete ``issue`` as an admin would; its webhook still describes it."""
+        self.issues.pop(issue.id, None)
+        self._changed("jira:issue_deleted", issue, actor)
+
+    def _changed(self, event: str, issue: SandboxIssue, actor: str, **detail: object) -> None:
+        for listener in list(self.listeners):
+            listener(event, issue, {"actor": actor, **detail})
 
     def _set_resolution(self, issue: SandboxIssue, resolution_id: str | None, actor: str) -> None:
         self._log(issue, actor, "resolution", issue.resolution_id, resolution_id)

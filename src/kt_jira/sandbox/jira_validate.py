@@ -1,4 +1,6 @@
-"""Create/edit validation of the simulated Jira Cloud v3 API, with Jira's exact error strings.
+"""Create/edit validation of the simulated Jira, with Jira's exact error strings: Cloud v3
+(rich text is ADF, users by accountId) or Data Center v2 (rich text is a wiki-markup string,
+users by name).
 
 Strict on purpose: whatever a real site rejects, this rejects, so a bridge cannot pass here and
 fail in production. Errors are collected per field, as Jira reports them. No I/O.
@@ -7,12 +9,13 @@ fail in production. Errors are collected per field, as Jira reports them. No I/O
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
-from kt_jira.sandbox.jira_adf import TOO_LONG, adf_error
+from kt_jira.sandbox.jira_adf import MAX_TEXT, TOO_LONG, adf_error
 from kt_jira.sandbox.jira_site import (
     COMPONENTS,
     ISSUE_TYPES,
@@ -39,6 +42,29 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 JsonDict = dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Dialect:
+    """What the REST version accepts: ``flavor``, and Data Center user names -> stored ids."""
+
+    flavor: str = "cloud"
+    users: Mapping[str, str] = field(default_factory=dict)
+
+
+CLOUD = Dialect()
+
+
+def text_error(value: object, flavor: str) -> str | None:
+    """Rich text (description, comment, textarea): an ADF document on Cloud v3, a wiki-markup
+    string on Data Center v2, whose answer to an ADF object is the string below."""
+    if flavor == "cloud":
+        return adf_error(value)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        return MUST_BE_STRING
+    return TOO_LONG.format(limit=MAX_TEXT) if len(value) > MAX_TEXT else None
+
+
 @dataclass
 class Checked:
     """The outcome of validation: Jira-style errors, or the values to store by field id."""
@@ -58,8 +84,8 @@ class Checked:
         return {"errorMessages": self.messages, "errors": self.errors}
 
 
-def check_create(site: Site, body: object) -> Checked:
-    """Validate a `POST /rest/api/3/issue` body the way Jira Cloud does."""
+def check_create(site: Site, body: object, dialect: Dialect = CLOUD) -> Checked:
+    """Validate a `POST /rest/api/{3|2}/issue` body the way Jira Cloud (or DC) does."""
     out = Checked()
     fields = body.get("fields") if isinstance(body, dict) else None
     if not isinstance(fields, dict):
@@ -89,14 +115,16 @@ def check_create(site: Site, body: object) -> Checked:
         if fdef is None or fid not in screen.fields:
             out.errors[fid] = NOT_ON_SCREEN.format(fid=fid)
             continue
-        _check_value(out, fdef, value, screen.priority_ids)
+        _check_value(out, fdef, value, screen.priority_ids, dialect)
     for fid in REQUIRED_ON_CREATE - set(fields):
         out.errors.setdefault(fid, SUMMARY_REQUIRED if fid == "summary" else f"{fid} is required.")
     return out
 
 
-def check_edit(site: Site, project: Project, issue_type_id: str, body: object) -> Checked:
-    """Validate a `PUT /rest/api/3/issue/{id}` body (edit screen = create screen here)."""
+def check_edit(
+    site: Site, project: Project, issue_type_id: str, body: object, dialect: Dialect = CLOUD
+) -> Checked:
+    """Validate a `PUT /rest/api/{3|2}/issue/{id}` body (edit screen = create screen here)."""
     out = Checked(project=project)
     if not isinstance(body, dict):
         out.messages.append("Can not deserialize the request: the body must be an object.")
@@ -125,7 +153,7 @@ def check_edit(site: Site, project: Project, issue_type_id: str, body: object) -
         if fdef is None or fid not in screen.fields or fid in ("project", "issuetype"):
             out.errors[fid] = NOT_ON_SCREEN.format(fid=fid)
             continue
-        _check_value(out, fdef, value, screen.priority_ids)
+        _check_value(out, fdef, value, screen.priority_ids, dialect)
     return out
 
 
@@ -135,14 +163,16 @@ def _ref(value: object, key: str) -> object:
     return None
 
 
-def _check_value(out: Checked, fdef: FieldDef, value: object, priority_ids: list[str]) -> None:
+def _check_value(
+    out: Checked, fdef: FieldDef, value: object, priority_ids: list[str], dialect: Dialect
+) -> None:
     fid, kind = fdef.id, fdef.kind
     error: str | None = None
     stored: object = value
     if kind == "summary":
         error = _summary_error(value)
     elif kind in ("description", "textarea"):
-        error = adf_error(value)
+        error = text_error(value, dialect.flavor)
     elif kind == "textfield":
         if value is not None and not isinstance(value, str):
             error = MUST_BE_STRING
@@ -162,13 +192,26 @@ def _check_value(out: Checked, fdef: FieldDef, value: object, priority_ids: list
     elif kind == "duedate":
         error = _date_error(value)
     elif kind in ("reporter", "assignee"):
-        ok = value is None or (isinstance(value, dict) and isinstance(value.get("accountId"), str))
-        error = None if ok else f"Specify a valid value for {kind}"
-        stored = value.get("accountId") if isinstance(value, dict) else None
+        stored, error = _user(value, kind, dialect)
     if error is not None:
         out.errors[fid] = error
     else:
         out.values[fid] = stored
+
+
+def _user(value: object, kind: str, dialect: Dialect) -> tuple[object, str | None]:
+    """Cloud takes ``{"accountId": …}``; Data Center ``{"name": …}`` of an existing user."""
+    if value is None:
+        return None, None
+    key = "accountId" if dialect.flavor == "cloud" else "name"
+    ref = value.get(key) if isinstance(value, dict) else None
+    if not isinstance(ref, str):
+        return None, f"Specify a valid value for {kind}"
+    if dialect.flavor == "cloud":
+        return ref, None
+    if ref not in dialect.users:
+        return None, f"User '{ref}' does not exist."
+    return dialect.users[ref], None
 
 
 def _summary_error(value: object) -> str | None:

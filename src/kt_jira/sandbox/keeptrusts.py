@@ -186,6 +186,16 @@ class KeeptrustsSandbox:
             return _error(409, "expired", f"Escalation {esc_id} expired before it was resolved.")
         esc.status, esc.resolution, esc.notes = "resolved", resolution, notes
         esc.resolved_by, esc.resolved_at = actor, iso_now()
+        # An API resolve notifies subscribers like a console one (the bridge sees its own echo).
+        data = resolved_payload(
+            esc_id,
+            resolution=resolution,
+            notes=notes,
+            resolved_by_id=actor,
+            resolved_by_name=actor,
+            resolved_at=esc.resolved_at,
+        )
+        self.outbox.append(envelope("escalation.resolved", data))
         return JSONResponse(esc.as_json())
 
     async def _list(self, request: Request) -> Response:

@@ -24,6 +24,7 @@ from kt_jira.store.models import (
     Outcome,
 )
 from kt_jira.store.store import Store, open_store
+from kt_jira.store.sync_store import JiraStatus, SyncStore
 
 __all__ = [
     "PRIORITY_CREATE",
@@ -34,6 +35,7 @@ __all__ = [
     "EscalationRecord",
     "EscalationStatus",
     "IngestOutcome",
+    "JiraStatus",
     "Job",
     "JobStatus",
     "LinkRecord",
@@ -41,6 +43,7 @@ __all__ = [
     "NewJob",
     "Outcome",
     "Store",
+    "SyncStore",
     "normalise_url",
     "open_store",
 ]

@@ -204,4 +204,12 @@ def to_link(row: RowMapping) -> LinkRecord:
         last_origin=row["last_origin"],
         last_synced_at=row["last_synced_at"],
         updated_at=row["updated_at"],
+        jira_status_id=row["jira_status_id"],
+        jira_status_category=row["jira_status_category"],
+        jira_status_at=row["jira_status_at"],
+        jira_changelog_id=row["jira_changelog_id"],
+        bridge_busy_until=row["bridge_busy_until"],
+        synced_to_keeptrusts_at=row["synced_to_keeptrusts_at"],
+        synced_to_jira_at=row["synced_to_jira_at"],
+        deleted_at=row["deleted_at"],
     )

@@ -182,9 +182,17 @@ class LinkRecord:
     resolution_due: datetime | None
     first_response_at: datetime | None
     breached_at: datetime | None
-    last_origin: str | None
+    last_origin: str | None  #: which side the last synced change began on: jira, keeptrusts
     last_synced_at: datetime | None
     updated_at: datetime
+    jira_status_id: str | None = None  #: the newest Jira status seen (webhook or our write)
+    jira_status_category: str | None = None
+    jira_status_at: datetime | None = None
+    jira_changelog_id: int | None = None  #: the Jira change that set it (None: our own write)
+    bridge_busy_until: datetime | None = None  #: authorless Jira webhooks until then are echoes
+    synced_to_keeptrusts_at: datetime | None = None  #: inbound resolve finished
+    synced_to_jira_at: datetime | None = None  #: outbound resolve finished
+    deleted_at: datetime | None = None  #: the issue was deleted in Jira; never recreated
 
 
 @dataclass(frozen=True, kw_only=True)

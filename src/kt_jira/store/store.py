@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from kt_jira.events import Escalation, Resolution
 from kt_jira.signing import VerifiedDelivery
 from kt_jira.store import audit, counts, engine, escalations, intake, links, locks, migrate, queue
+from kt_jira.store import reconcile as reconcile_sql
 from kt_jira.store.models import (
     AuditRecord,
     DeliveryRecord,
@@ -30,6 +31,7 @@ from kt_jira.store.models import (
     LinkRecord,
     NewJob,
 )
+from kt_jira.store.sync_store import SyncStore
 
 
 @asynccontextmanager
@@ -55,6 +57,8 @@ class Store:
         self._write_lock = asyncio.Lock() if sqlite else None
         # ":memory:" is one shared connection: reads must not interleave with a write either.
         self._read_lock = self._write_lock if engine.is_memory(url) else None
+        #: Two-way sync's methods (Jira intake, link status, origins), on these transactions.
+        self.sync = SyncStore(write=self._write, read=self._read)
 
     # -- transactions -------------------------------------------------------------------------
 
@@ -272,6 +276,62 @@ class Store:
     async def list_links(self, *, state: str | None = None, limit: int = 100) -> list[LinkRecord]:
         async with self._read() as conn:
             return await links.list_links(conn, state=state, limit=limit)
+
+    # -- reconcile (see store/reconcile.py) ---------------------------------------------------
+
+    async def reconcile_rows(
+        self, *, escalation_ids: Sequence[str] = (), issue_ids: Sequence[str] = ()
+    ) -> list[reconcile_sql.ReconcileRow]:
+        """Open escalations, plus those named by id or by their linked issue, with links."""
+        async with self._read() as conn:
+            return await reconcile_sql.rows(
+                conn, escalation_ids=escalation_ids, issue_ids=issue_ids
+            )
+
+    async def reconcile_job_statuses(
+        self, *, escalation_ids: Sequence[str], kinds: Sequence[str]
+    ) -> dict[tuple[str, str], list[str]]:
+        async with self._read() as conn:
+            return await reconcile_sql.job_statuses(
+                conn, escalation_ids=escalation_ids, kinds=kinds
+            )
+
+    async def learn_escalation(
+        self,
+        escalation: Escalation,
+        *,
+        payload: dict[str, Any],
+        now: datetime,
+        job: NewJob | None = None,
+        attempt: reconcile_sql.Attempt | None = None,
+    ) -> str | None:
+        """Reconcile: store an escalation found through the API (no delivery), enqueue ``job``."""
+        async with self._write() as conn:
+            return await reconcile_sql.learn(
+                conn, escalation, payload=payload, now=now, job=job, attempt=attempt
+            )
+
+    async def record_resolution(
+        self,
+        escalation_id: str,
+        resolution: Resolution,
+        *,
+        expired: bool,
+        now: datetime,
+        job: NewJob | None = None,
+    ) -> str | None:
+        """Reconcile: close an escalation resolved upstream while the bridge missed it."""
+        async with self._write() as conn:
+            return await reconcile_sql.record_resolution(
+                conn, escalation_id, resolution, expired=expired, now=now, job=job
+            )
+
+    async def enqueue_again(
+        self, job: NewJob, *, now: datetime, attempt: reconcile_sql.Attempt | None = None
+    ) -> str | None:
+        """Enqueue under a fresh key if the old one finished; ``None`` while one is pending."""
+        async with self._write() as conn:
+            return await reconcile_sql.enqueue_again(conn, job, now=now, attempt=attempt)
 
     # -- shared pause, audit, locks, counts ---------------------------------------------------
 

@@ -156,7 +156,19 @@ links = Table(
     Column("last_origin", String(50), nullable=True),
     Column("last_synced_at", UTCDateTime, nullable=True),
     Column("updated_at", UTCDateTime, nullable=False),
+    # Two-way sync (0002): the newest Jira status seen, when it was set (webhook time, or our
+    # own write), until when Jira webhooks without an author are our echoes, and when each
+    # direction finished; deleted_at marks an issue deleted in Jira (never recreated).
+    Column("jira_status_id", String(64), nullable=True),
+    Column("jira_status_category", String(32), nullable=True),
+    Column("jira_status_at", UTCDateTime, nullable=True),
+    Column("jira_changelog_id", BigInteger, nullable=True),  # orders changes within one ms
+    Column("bridge_busy_until", UTCDateTime, nullable=True),
+    Column("synced_to_keeptrusts_at", UTCDateTime, nullable=True),
+    Column("synced_to_jira_at", UTCDateTime, nullable=True),
+    Column("deleted_at", UTCDateTime, nullable=True),
     Index("ix_links_state", "state"),
+    Index("ix_links_correlation_label", "correlation_label"),
 )
 
 jobs = Table(

@@ -14,6 +14,7 @@ from starlette.routing import Route
 from kt_jira.config import Settings
 from kt_jira.metrics import Metrics
 from kt_jira.store import Store
+from kt_jira.web.jira_webhooks import JiraIntake
 from kt_jira.web.webhooks import KeeptrustsIntake, problem
 
 log = structlog.get_logger("kt_jira.web")
@@ -29,6 +30,7 @@ def create_app(
     intake = KeeptrustsIntake(
         settings=settings, store=store, metrics=metrics, on_enqueue=on_enqueue
     )
+    jira_intake = JiraIntake(settings=settings, store=store, metrics=metrics, on_enqueue=on_enqueue)
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -58,6 +60,7 @@ def create_app(
 
     routes = [
         Route("/webhooks/keeptrusts", intake.handle, methods=["POST"]),
+        Route("/webhooks/jira", jira_intake.handle, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),

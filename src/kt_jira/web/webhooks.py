@@ -22,6 +22,7 @@ from kt_jira.handlers import CREATE_ISSUE, create_job_key
 from kt_jira.metrics import Metrics
 from kt_jira.signing import SignatureScheme, VerifiedDelivery, verify
 from kt_jira.store import NewJob, Store
+from kt_jira.sync_jobs import resolve_jira_job
 from kt_jira.web.body import BodyTooLarge, read_limited
 
 log = structlog.get_logger("kt_jira.web")
@@ -111,6 +112,10 @@ class KeeptrustsIntake:
                     run_at=delivery.received_at,
                 )
             )
+        elif event.type in (EventType.RESOLVED, EventType.EXPIRED):
+            # Outbound sync; its handler knows an echo of the bridge's own resolve.
+            escalation_id = event.escalation.escalation_id
+            jobs.append(resolve_jira_job(escalation_id, run_at=delivery.received_at))
         outcome = await self.store.ingest(
             delivery,
             event_key=event.dedup_key,

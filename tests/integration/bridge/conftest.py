@@ -56,7 +56,7 @@ def bridge_settings(
                 "api_token": SecretRef.literal(sandbox.settings.api_token),
                 "timeout_seconds": 1.0,
                 "max_requests_per_second": 200,
-                "search_consistency_delay_seconds": 0.6,
+                "search_consistency_delay_seconds": 2.0,
                 **jira,
             },
             "worker": {

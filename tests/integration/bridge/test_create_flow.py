@@ -80,11 +80,15 @@ async def test_crash_after_create_is_adopted(harness: Harness) -> None:
     escalation = await store.get_escalation("esc_crash_1")
     assert escalation is not None
     draft = decide(escalation.escalation, bridge.settings, received_at=escalation.created_at).draft
-    await store.begin_create_attempt(
-        "esc_crash_1", project="AIGOV", correlation_label=draft.correlation_label, now=now
-    )
     handlers = bridge.worker.handlers["create_issue"].__self__  # type: ignore[attr-defined]
-    await bridge.jira.create_issue(await handlers.metadata.build_create_body(draft))
+    body = await handlers.metadata.build_create_body(draft)
+    await store.begin_create_attempt(
+        "esc_crash_1",
+        project="AIGOV",
+        correlation_label=draft.correlation_label,
+        now=datetime.now(UTC),
+    )
+    await bridge.jira.create_issue(body)
     # Its lease runs out; the job is claimable again.
     await store.release(job.id, worker_id="dead-worker", run_at=now)
     await harness.work_until(lambda: _link_created(harness, "esc_crash_1"), limit=20)

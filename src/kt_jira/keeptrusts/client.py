@@ -1,0 +1,183 @@
+"""``KeeptrustsClient``: async httpx for the Keeptrusts API, errors mapped at one boundary.
+
+``_request`` is the only place httpx exceptions and HTTP statuses become kt_jira errors:
+
+    RetryableError      network failures, 408, 5xx; RateLimited for 429 (``Retry-After``)
+    PermanentError      400, 401, 403, 404, 422, ...: the text says what to fix
+
+A resolve is safe to repeat: Keeptrusts resolves are irreversible, so "already resolved" (409,
+or a 400/422 saying so) is a success, and a retry after an unknown outcome finds it so. Nothing
+here writes the token or the Authorization header into a message or a log.
+"""
+
+from __future__ import annotations
+
+from email.utils import parsedate_to_datetime
+from enum import StrEnum
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import quote
+
+import httpx
+import structlog
+
+from kt_jira.config import KeeptrustsSettings
+from kt_jira.errors import ConfigError, KtJiraError, PermanentError, RateLimited, RetryableError
+
+log = structlog.get_logger("kt_jira.keeptrusts")
+_ADVICE = {
+    400: "the request was refused; check keeptrusts.resolve_path and the sync mapping",
+    401: "Keeptrusts did not accept the token: check keeptrusts.api_token",
+    403: "the API token may not resolve escalations: give it that permission",
+    404: "no such escalation (or path): check keeptrusts.api_url and keeptrusts.resolve_path",
+    422: "Keeptrusts refused the values: check sync.resolution_to_keeptrusts and sync.actor_map",
+}
+
+
+class ResolveOutcome(StrEnum):
+    RESOLVED = "resolved"  #: this call resolved it
+    ALREADY_CLOSED = "already_closed"  #: resolved or expired before: nothing left to do
+
+
+class KeeptrustsClient:
+    """Talks to one Keeptrusts tenant; open it with ``async with KeeptrustsClient(...)``.
+
+    ``transport`` is the test seam (``httpx.MockTransport``, or none for the network).
+    """
+
+    def __init__(
+        self, settings: KeeptrustsSettings, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        self.settings = settings
+        self._transport = transport
+        self._http: httpx.AsyncClient | None = None
+
+    async def __aenter__(self) -> Self:
+        self._http = httpx.AsyncClient(
+            base_url=self.settings.api_url.rstrip("/"),
+            timeout=httpx.Timeout(self.settings.timeout_seconds),
+            transport=self._transport,
+            headers={"Accept": "application/json", "User-Agent": "kt-jira"},
+            follow_redirects=False,
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    async def resolve(
+        self, escalation_id: str, *, resolution: str, notes: str, actor_id: str
+    ) -> ResolveOutcome:
+        """``POST {resolve_path}`` with ``{resolution, notes}`` as ``X-Actor-Id: actor_id``."""
+        path = self.settings.resolve_path.replace("{id}", quote(escalation_id, safe=""))
+        response = await self._request(
+            "POST",
+            path,
+            json={"resolution": resolution, "notes": notes},
+            headers={"X-Actor-Id": actor_id},
+            accept=(409, 400, 422),
+        )
+        if response.is_success:
+            return ResolveOutcome.RESOLVED
+        if response.status_code == 409 or _says_already_closed(response):
+            log.info("keeptrusts.already_closed", escalation_id=escalation_id)
+            return ResolveOutcome.ALREADY_CLOSED
+        raise _status_error(response, what=f"POST {path}")
+
+    async def get_escalation(self, escalation_id: str) -> dict[str, Any]:
+        """``GET /v1/escalations/{id}`` as raw JSON."""
+        response = await self._request("GET", f"/v1/escalations/{quote(escalation_id, safe='')}")
+        data = _json(response)
+        return data if isinstance(data, dict) else {}
+
+    # -- the boundary ----------------------------------------------------------------------
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        accept: tuple[int, ...] = (),
+    ) -> httpx.Response:
+        """Send one request; a 2xx or a status in ``accept`` is returned, the rest raised."""
+        if self._http is None:
+            raise RuntimeError("KeeptrustsClient is not open; use 'async with'")
+        if self.settings.api_token is None:
+            raise ConfigError(
+                "keeptrusts.api_token is not set: syncing resolutions to Keeptrusts needs an "
+                "API token (e.g. env:KEEPTRUSTS_API_TOKEN)"
+            )
+        what = f"{method} {path}"
+        sent = {"Authorization": f"Bearer {self.settings.api_token.reveal()}", **(headers or {})}
+        try:
+            response = await self._http.request(method, path, json=json, headers=sent)
+        except httpx.HTTPError as exc:
+            log.warning("keeptrusts.request_failed", request=what, error=type(exc).__name__)
+            if isinstance(exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError):
+                raise PermanentError(
+                    f"cannot send {what} ({type(exc).__name__}); check keeptrusts.api_url"
+                ) from exc
+            raise RetryableError(
+                f"Keeptrusts did not answer {what} ({type(exc).__name__}: {exc}); "
+                "it will be retried"
+            ) from exc
+        if response.is_success or response.status_code in accept:
+            return response
+        raise _status_error(response, what=what)
+
+
+def _status_error(response: httpx.Response, *, what: str) -> KtJiraError:
+    status = response.status_code
+    detail = _detail(response)
+    head = f"Keeptrusts answered {status} to {what}" + (f": {detail}" if detail else "")
+    log.warning("keeptrusts.request_rejected", request=what, status=status)
+    if status == 429:
+        seconds = _retry_after(response)
+        return RateLimited(f"{head}; waiting {seconds:g} s", retry_after=seconds)
+    if status == 408 or status >= 500:
+        return RetryableError(f"{head}; it will be retried", retry_after=_retry_after(response))
+    advice = _ADVICE.get(status, "retrying cannot help; check the request")
+    return PermanentError(f"{head}; {advice}", status=status)
+
+
+def _says_already_closed(response: httpx.Response) -> bool:
+    text = _detail(response).casefold() + " " + response.text[:500].casefold()
+    return "already" in text and any(w in text for w in ("resolved", "closed", "expired"))
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _detail(response: httpx.Response) -> str:
+    data = _json(response)
+    if isinstance(data, dict):
+        parts = [str(data[k]) for k in ("error", "detail", "message") if data.get(k)]
+        return ": ".join(parts)[:300]
+    return " ".join(response.text.split())[:300]
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    raw = response.headers.get("retry-after", "").strip()
+    if not raw:
+        return None if response.status_code != 429 else 1.0
+    if raw.replace(".", "", 1).isdigit():
+        return max(1.0, float(raw))
+    try:
+        moment = parsedate_to_datetime(raw)
+        date = parsedate_to_datetime(response.headers.get("date", raw))
+    except (TypeError, ValueError):
+        return 1.0
+    return max(1.0, (moment - date).total_seconds())

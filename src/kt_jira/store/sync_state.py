@@ -1,0 +1,268 @@
+"""Every two-way sync statement: Jira intake, the link's view of Jira, and each write's origin.
+
+Loop prevention lives in these rows: ``last_origin`` says which side a synced change began on,
+``bridge_busy_until`` bounds the echoes of the bridge's own Jira writes, and the Jira status a
+link holds only moves forward in webhook time (compare-and-set on ``jira_status_at`` and
+``jira_changelog_id``), so an out-of-order delivery can never roll it back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, func, literal, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from kt_jira.events import Resolution
+from kt_jira.signing import VerifiedDelivery
+from kt_jira.store import audit, intake, queue
+from kt_jira.store.models import EscalationStatus, IngestOutcome, Job, NewJob, Outcome
+from kt_jira.store.tables import UTCDateTime, deliveries, escalations, jobs, links
+
+ENTITY = "link"
+
+
+@dataclass(frozen=True, kw_only=True)
+class JiraStatus:
+    """A Jira status as a link records it, with the time it was set."""
+
+    status_id: str
+    category: str
+    at: datetime
+    changelog_id: int | None = None  #: Jira's change id (None: the bridge's own write)
+
+
+async def linked_escalation(
+    conn: AsyncConnection, *, issue_id: str, labels: Sequence[str]
+) -> str | None:
+    """The escalation whose link holds ``issue_id``; else, while its create is unsettled, the one
+    whose correlation label the issue carries (a created link with another issue is a duplicate
+    ticket, not this escalation's)."""
+    query = select(links.c.escalation_id).where(links.c.issue_id == issue_id)
+    found: str | None = (await conn.execute(query)).scalar_one_or_none()
+    if found is None and labels:
+        by_label = select(links.c.escalation_id).where(
+            links.c.correlation_label.in_(list(labels)), links.c.issue_id.is_(None)
+        )
+        found = (await conn.execute(by_label.limit(1))).scalar_one_or_none()
+    return found
+
+
+async def ingest_jira(
+    conn: AsyncConnection,
+    delivery: VerifiedDelivery,
+    *,
+    event_key: str,
+    event_type: str,
+    issue_id: str,
+    labels: Sequence[str],
+    job: NewJob | None,
+) -> IngestOutcome:
+    """Accept a delivery about a linked issue (enqueueing ``job`` with its ``escalation_id``);
+    record one about any other issue as ignored."""
+    escalation_id = await linked_escalation(conn, issue_id=issue_id, labels=labels)
+    if escalation_id is None or job is None:
+        return await intake.record_ignored(conn, delivery, event_type=event_type)
+    bound = NewJob(
+        kind=job.kind,
+        job_key=job.job_key,
+        payload={**job.payload, "escalation_id": escalation_id},
+        run_at=job.run_at,
+        priority=job.priority,
+    )
+    outcome = await intake.ingest(
+        conn,
+        delivery,
+        event_key=event_key,
+        escalation=None,
+        resolution=None,
+        event_type=event_type,
+        jobs=[bound],
+    )
+    if outcome.outcome is Outcome.ACCEPTED:
+        stmt = update(deliveries).where(deliveries.c.id == outcome.delivery_row_id)
+        await conn.execute(stmt.values(escalation_id=escalation_id))
+    return outcome
+
+
+async def apply_inbound(
+    conn: AsyncConnection,
+    escalation_id: str,
+    *,
+    seen_status_at: datetime | None,
+    seen_changelog_id: int | None,
+    status: JiraStatus | None,
+    issue_key: str | None,
+    first_response_at: datetime | None,
+    deleted_at: datetime | None,
+    jobs_: Sequence[NewJob],
+    now: datetime,
+    detail: dict[str, Any],
+) -> bool:
+    """Apply one Jira event's effects atomically; ``False`` (nothing applied) when a newer
+    status was recorded since the caller read ``seen_status_at``: read again and re-decide."""
+    where = links.c.escalation_id == escalation_id
+    values: dict[str, Any] = {}
+    if status is not None:
+        where = (
+            where
+            & _same_time(links.c.jira_status_at, seen_status_at)
+            & _same_id(links.c.jira_changelog_id, seen_changelog_id)
+        )
+        values.update(_status_values(status))
+    if issue_key:
+        values["issue_key"] = issue_key
+    if first_response_at is not None:
+        values["first_response_at"] = func.coalesce(
+            links.c.first_response_at, literal(first_response_at, UTCDateTime())
+        )
+    if deleted_at is not None:
+        values["deleted_at"] = func.coalesce(links.c.deleted_at, literal(deleted_at, UTCDateTime()))
+    if values:
+        result = await conn.execute(update(links).where(where).values(updated_at=now, **values))
+        if result.rowcount == 0:
+            return False
+    enqueued = [job.job_key for job in jobs_ if await queue.enqueue(conn, job, now=now)]
+    await audit.write(
+        conn,
+        at=now,
+        entity=ENTITY,
+        entity_id=escalation_id,
+        action="jira_event",
+        detail={**detail, "enqueued": enqueued},
+    )
+    return True
+
+
+def _same_time(column: ColumnElement[Any], value: datetime | None) -> ColumnElement[bool]:
+    return column.is_(None) if value is None else column == literal(value, UTCDateTime())
+
+
+def _same_id(column: ColumnElement[Any], value: int | None) -> ColumnElement[bool]:
+    return column.is_(None) if value is None else column == value
+
+
+def _status_values(status: JiraStatus) -> dict[str, Any]:
+    return {
+        "jira_status_id": status.status_id,
+        "jira_status_category": status.category,
+        "jira_status_at": status.at,
+        "jira_changelog_id": status.changelog_id,
+    }
+
+
+async def begin_sync(
+    conn: AsyncConnection,
+    escalation_id: str,
+    *,
+    origin: str | None,
+    now: datetime,
+    busy_until: datetime | None,
+) -> None:
+    """Record, before writing to the other side, that a resolution from ``origin`` is being
+    synced (``None``: a write that syncs no resolution, such as an explanatory comment), and,
+    for Jira writes, until when authorless webhooks are this write's echoes."""
+    values: dict[str, Any] = {"updated_at": now}
+    if origin is not None:
+        values.update(last_origin=origin, last_synced_at=now)
+    if busy_until is not None:
+        later = links.c.bridge_busy_until.is_(None) | (links.c.bridge_busy_until < busy_until)
+        values["bridge_busy_until"] = case((later, busy_until), else_=links.c.bridge_busy_until)
+    await conn.execute(update(links).where(links.c.escalation_id == escalation_id).values(values))
+    await audit.write(
+        conn,
+        at=now,
+        entity=ENTITY,
+        entity_id=escalation_id,
+        action="sync_started" if origin else "bridge_write",
+        detail={"origin": origin},
+    )
+
+
+async def finish_inbound(
+    conn: AsyncConnection,
+    escalation_id: str,
+    *,
+    resolution: Resolution | None,
+    outcome: str,
+    now: datetime,
+) -> None:
+    """Keeptrusts now has the Jira resolution: close the escalation here too (the first
+    resolution wins, as at intake; ``None`` when Keeptrusts had closed it already and its own
+    webhook will say how) and mark the link synced with origin ``jira``."""
+    if resolution is not None:
+        still_open = escalations.c.status == EscalationStatus.OPEN.value
+        await conn.execute(
+            update(escalations)
+            .where(escalations.c.escalation_id == escalation_id, still_open)
+            .values(
+                status=EscalationStatus.RESOLVED.value,
+                resolution=resolution.outcome,
+                resolution_notes=resolution.notes,
+                resolved_by=resolution.resolved_by,
+                resolved_at=resolution.resolved_at or now,
+                updated_at=now,
+            )
+        )
+    detail = {"outcome": outcome, "resolution": resolution.outcome if resolution else None}
+    await _finish(
+        conn, escalation_id, origin="jira", column="synced_to_keeptrusts_at", now=now, detail=detail
+    )
+
+
+async def finish_outbound(
+    conn: AsyncConnection,
+    escalation_id: str,
+    *,
+    status: JiraStatus | None,
+    outcome: str,
+    now: datetime,
+) -> None:
+    """Jira now reflects the Keeptrusts resolution (or says why it cannot)."""
+    await _finish(
+        conn,
+        escalation_id,
+        origin="keeptrusts",
+        column="synced_to_jira_at",
+        now=now,
+        detail={"outcome": outcome},
+    )
+    if status is not None:
+        # Our write is news only if no newer webhook has been applied meanwhile.
+        newer = links.c.jira_status_at.is_(None) | (links.c.jira_status_at <= status.at)
+        await conn.execute(
+            update(links)
+            .where(links.c.escalation_id == escalation_id, newer)
+            .values(_status_values(status))
+        )
+
+
+async def _finish(
+    conn: AsyncConnection,
+    escalation_id: str,
+    *,
+    origin: str,
+    column: str,
+    now: datetime,
+    detail: dict[str, Any],
+) -> None:
+    stmt = update(links).where(links.c.escalation_id == escalation_id)
+    await conn.execute(
+        stmt.values(last_origin=origin, last_synced_at=now, updated_at=now, **{column: now})
+    )
+    await audit.write(
+        conn,
+        at=now,
+        entity=ENTITY,
+        entity_id=escalation_id,
+        action=f"synced_to_{'keeptrusts' if origin == 'jira' else 'jira'}",
+        detail={"origin": origin, **detail},
+    )
+
+
+async def get_job_by_key(conn: AsyncConnection, job_key: str) -> Job | None:
+    row = (await conn.execute(select(jobs).where(jobs.c.job_key == job_key))).mappings().first()
+    return None if row is None else queue.to_job(row)

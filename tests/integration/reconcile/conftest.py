@@ -1,0 +1,207 @@
+"""Fixtures for reconcile: the bridge on a real database (SQLite and PostgreSQL), the sandbox Jira
+(contracts checked) and the sandbox Keeptrusts on loopback, and webhooks delivered or dropped."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from kt_jira.config import Settings, settings_from_dict
+from kt_jira.reconcile import Reconciler
+from kt_jira.reconcile_report import Report
+from kt_jira.reconcile_source import KeeptrustsReader
+from kt_jira.render.text import correlation_label
+from kt_jira.sandbox import (
+    JiraSandbox,
+    JiraSandboxSettings,
+    KeeptrustsSandbox,
+    KeeptrustsSender,
+    SandboxIssue,
+    serve_app,
+)
+from kt_jira.secretref import SecretRef
+from kt_jira.service import Bridge
+from tests.support import databases
+from tests.support.contracts import make_request_validator
+
+WEBHOOK_SECRET = "reconcile-webhook-secret"
+
+
+@pytest.fixture(params=databases.KIND_PARAMS)
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    async with databases.database_url(request.param, tmp_path) as url:
+        yield url
+
+
+def reconcile_settings(
+    database_url: str,
+    jira: JiraSandbox,
+    jira_url: str,
+    kt_url: str,
+    *,
+    jira_extra: dict[str, Any] | None = None,
+    **reconcile: Any,
+) -> Settings:
+    return settings_from_dict(
+        {
+            "database_url": database_url,
+            "keeptrusts": {
+                "api_url": kt_url,
+                "api_token": SecretRef.literal("sandbox-keeptrusts-token"),
+                "webhook": {"secrets": [SecretRef.literal(WEBHOOK_SECRET)]},
+            },
+            "jira": {
+                "url": jira_url,
+                "email": jira.settings.email,
+                "api_token": SecretRef.literal(jira.settings.api_token),
+                "timeout_seconds": 1.0,
+                "max_requests_per_second": 200,
+                "search_consistency_delay_seconds": 0.3,
+                **(jira_extra or {}),
+            },
+            "worker": {"lease_seconds": 5, "backoff_base_seconds": 0.05},
+            "reconcile": {"page_size": 2, **reconcile},
+        }
+    )
+
+
+@dataclass
+class World:
+    """The bridge under test beside both sandboxes, with helpers to drive and inspect them."""
+
+    bridge: Bridge
+    url: str
+    jira: JiraSandbox
+    jira_url: str
+    keeptrusts: KeeptrustsSandbox
+    settings: Settings
+    sender: KeeptrustsSender
+    clock_offset: timedelta = field(default=timedelta(0))
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.clock_offset
+
+    async def deliver_outbox(self) -> None:
+        """Deliver every event Keeptrusts queued (the webhooks that do arrive)."""
+        for event in self.keeptrusts.take_outbox():
+            result = await self.sender.send(event)
+            assert result.ok, result.statuses
+
+    def drop_outbox(self) -> None:
+        """Lose every queued event: the bridge was down, or the network ate them."""
+        self.keeptrusts.take_outbox()
+
+    async def work_until(self, done: Callable[[], Awaitable[bool]], *, limit: float = 15.0) -> None:
+        """Run due jobs until ``done()`` holds; fail after ``limit`` seconds."""
+        deadline = time.monotonic() + limit
+        while not await done():
+            if time.monotonic() > deadline:
+                raise AssertionError("the bridge did not reach the expected state in time")
+            if not await self.bridge.worker.run_once():
+                await asyncio.sleep(0.05)
+
+    async def drain(self) -> None:
+        """Run every job that is due now (creates adopt or create; unknown kinds stay queued)."""
+        while await self.bridge.worker.run_once():
+            pass
+
+    async def reconcile(self, *, dry_run: bool = False) -> Report:
+        async with KeeptrustsReader.open(self.settings) as reader:
+            reconciler = Reconciler(
+                settings=self.settings,
+                store=self.bridge.store,
+                jira=self.bridge.jira,
+                keeptrusts=reader,
+                clock=self.now,
+            )
+            return await reconciler.run(dry_run=dry_run)
+
+    def tickets(self, escalation_id: str) -> list[SandboxIssue]:
+        return self.jira.issues_with_label(correlation_label(escalation_id))
+
+    async def linked(self, *escalation_ids: str) -> bool:
+        """Every escalation has a created link (its ticket is recorded)."""
+        for eid in escalation_ids:
+            link = await self.bridge.store.get_link(eid)
+            if link is None or link.state != "created":
+                return False
+        return True
+
+    async def settle(self) -> None:
+        """Wait until Jira search shows the latest changes (the sandbox indexes with a lag)."""
+        await asyncio.sleep(self.jira.search_lag + 0.05)
+
+    async def ticketed(self, *escalation_ids: str) -> None:
+        """Deliver, then work until each escalation has its ticket and search can see it."""
+        await self.deliver_outbox()
+        await self.work_until(lambda: self.linked(*escalation_ids))
+        await self.settle()
+
+    async def create_behind_the_bridge(self, escalation_id: str) -> dict[str, Any]:
+        """A person (or another tool) files a second ticket carrying the same marker."""
+        text = {"type": "text", "text": "filed by hand"}
+        adf = {"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [text]}]}
+        fields = {
+            "project": {"key": "AIGOV"},
+            "issuetype": {"name": "Task"},
+            "summary": f"Copy of the ticket for {escalation_id}",
+            "description": adf,
+            "labels": ["ai-governance", "keeptrusts", correlation_label(escalation_id)],
+        }
+        auth = (self.jira.settings.email, self.jira.settings.api_token)
+        async with httpx.AsyncClient(base_url=self.jira_url, auth=auth) as http:
+            response = await http.post("/rest/api/3/issue", json={"fields": fields})
+        assert response.status_code == 201, response.text
+        await self.settle()
+        created: dict[str, Any] = response.json()
+        return created
+
+
+WorldFactory = Callable[..., Awaitable[World]]
+
+
+@pytest.fixture
+async def make_world(database_url: str) -> AsyncIterator[WorldFactory]:
+    validator = make_request_validator()
+    adf = {"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": []}]}
+    validator("POST", "/rest/api/3/issue", {"fields": {"summary": "warm-up", "description": adf}})
+    jira = JiraSandbox(JiraSandboxSettings(search_lag=0.2, request_validator=validator))
+    keeptrusts = KeeptrustsSandbox()
+    stack: list[Any] = []
+
+    async def factory(*, jira_extra: dict[str, Any] | None = None, **reconcile: Any) -> World:
+        jira_url = await _enter(stack, serve_app(jira.app))
+        kt_url = await _enter(stack, serve_app(keeptrusts.app))
+        settings = reconcile_settings(
+            database_url, jira, jira_url, kt_url, jira_extra=jira_extra, **reconcile
+        )
+        bridge = await _enter(stack, Bridge.open(settings, migrate=True))
+        url = await _enter(stack, serve_app(bridge.app))
+        sender = await _enter(
+            stack, KeeptrustsSender(f"{url}/webhooks/keeptrusts", secret=WEBHOOK_SECRET)
+        )
+        return World(bridge, url, jira, jira_url, keeptrusts, settings, sender)
+
+    yield factory
+    for item in reversed(stack):
+        await item.__aexit__(None, None, None)
+    assert jira.contract_violations == [], "requests broke Atlassian's published contracts"
+
+
+async def _enter(stack: list[Any], manager: Any) -> Any:
+    value = await manager.__aenter__()
+    stack.append(manager)
+    return value
+
+
+@pytest.fixture
+async def world(make_world: WorldFactory) -> World:
+    return await make_world()
