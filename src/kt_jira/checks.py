@@ -168,7 +168,7 @@ def offline_problems(settings: Settings) -> list[str]:
 
 
 def offline_warnings(settings: Settings) -> list[str]:
-    """Legal but probably unintended: values Keeptrusts never sends, odd patterns, watchers."""
+    """Legal but probably unintended: values Keeptrusts never sends, odd patterns."""
     warnings: list[str] = []
     known = {*(settings.categories or DEFAULT_CATEGORIES).values(), *CATEGORY_BY_ACTION.values()}
     known_folded = {category.casefold() for category in known}
@@ -190,11 +190,6 @@ def offline_warnings(settings: Settings) -> list[str]:
                 warning = pattern_warning(value) if key in PATTERN_KEYS else None
                 if warning is not None:
                     warnings.append(f"{label}: match.{key}: {warning}")
-        if rule.set.watchers:
-            warnings.append(
-                f"{label}: set.watchers are checked and kept with the ticket's draft but not "
-                "added to the issue yet; add them by hand for now"
-            )
     for pattern in settings.categories:
         warning = pattern_warning(pattern)
         if warning is not None:

@@ -14,7 +14,13 @@ from typing import Any
 import structlog
 
 from kt_jira.config import Settings
-from kt_jira.errors import Deferred, PermanentError, RetryableError, UncertainOutcome
+from kt_jira.errors import (
+    Deferred,
+    KtJiraError,
+    PermanentError,
+    RetryableError,
+    UncertainOutcome,
+)
 from kt_jira.events import Escalation
 from kt_jira.jira import JiraClient, JiraMetadata, find_existing
 from kt_jira.metrics import Metrics
@@ -65,7 +71,7 @@ class Handlers:
                 correlation_label=link.correlation_label,
             )
             if found:
-                await self._adopt(escalation_id, found, decision.deadlines)
+                await self._adopt(escalation_id, found, decision.deadlines, draft.watchers)
                 return
             # A crashed attempt may commit as late as its timeout; search lags that by the delay.
             jira = self.settings.jira
@@ -111,9 +117,22 @@ class Handlers:
         log.info(
             "issue.created", escalation_id=escalation_id, key=created.key, rule=decision.rule.name
         )
+        await self._add_watchers(created.key, draft.watchers)
+
+    async def _add_watchers(self, key: str, watchers: tuple[str, ...]) -> None:
+        """Best effort: the issue exists and is linked; a watcher Jira refuses is only logged."""
+        for watcher in watchers:
+            try:
+                await self.jira.add_watcher(key, watcher)
+            except KtJiraError as exc:
+                log.warning("issue.watcher_failed", key=key, watcher=watcher, error=str(exc))
 
     async def _adopt(
-        self, escalation_id: str, found: list[dict[str, Any]], clock: Deadlines
+        self,
+        escalation_id: str,
+        found: list[dict[str, Any]],
+        clock: Deadlines,
+        draft_watchers: tuple[str, ...],
     ) -> None:
         oldest = min(
             found,
@@ -129,6 +148,7 @@ class Handlers:
             adopted=True,
         )
         self.metrics.issues.labels(how="adopted").inc()
+        await self._add_watchers(str(oldest["key"]), draft_watchers)
         log.warning(
             "issue.adopted",
             escalation_id=escalation_id,

@@ -177,6 +177,12 @@ class JiraClient:
             "POST", f"/issue/{_seg(id_or_key)}/comment", json={"body": body_adf}, idempotent=False
         )
 
+    async def add_watcher(self, id_or_key: str, user: str) -> None:
+        """``POST /issue/{id}/watchers``: an accountId on Cloud, a user name on Data Center."""
+        await self._request(
+            "POST", f"/issue/{_seg(id_or_key)}/watchers", json=user, idempotent=True
+        )
+
     async def edit_issue(self, id_or_key: str, body: dict[str, Any]) -> None:
         """``PUT /issue/{id}`` with ``fields``/``update`` (e.g. ``{"update": {"labels":
         [{"add": "x"}]}}``); repeating an add or a set changes nothing, so it is idempotent."""

@@ -148,6 +148,18 @@ async def add_comment(call: RestCall) -> Response:
     return JSONResponse(comment_json(call.state, entry, issue, call.base), status_code=201)
 
 
+async def add_watcher(call: RestCall) -> Response:
+    """``POST /issue/{id}/watchers`` with a JSON string: an accountId (Cloud) or a name (DC)."""
+    issue = call.state.issue(call.param("issueIdOrKey"))
+    if issue is None:
+        return errors(404, NO_ISSUE)
+    if not isinstance(call.body, str) or not call.body.strip():
+        return errors(400, "The watcher must be given as a JSON string.")
+    if call.body not in issue.watchers:
+        issue.watchers.append(call.body)
+    return Response(status_code=204)
+
+
 async def list_comments(call: RestCall) -> Response:
     issue = call.state.issue(call.param("issueIdOrKey"))
     if issue is None:
@@ -187,6 +199,7 @@ _ISSUE_ROUTES: tuple[Route, ...] = (
     ("POST", f"{API}/issue/{{issueIdOrKey}}/transitions", do_transition),
     ("GET", f"{API}/issue/{{issueIdOrKey}}/comment", list_comments),
     ("POST", f"{API}/issue/{{issueIdOrKey}}/comment", add_comment),
+    ("POST", f"{API}/issue/{{issueIdOrKey}}/watchers", add_watcher),
 )
 ROUTES: tuple[Route, ...] = (
     *_ISSUE_ROUTES,

@@ -81,6 +81,7 @@ class SandboxIssue:
     resolution_id: str | None = None
     resolved: float | None = None
     comments: list[JsonDict] = field(default_factory=list)
+    watchers: list[str] = field(default_factory=list)
     changelog: list[JsonDict] = field(default_factory=list)
     versions: list[tuple[float, SandboxIssue]] = field(default_factory=list, repr=False)
 
@@ -103,6 +104,7 @@ class SandboxIssue:
             resolution_id=self.resolution_id,
             resolved=self.resolved,
             comments=list(self.comments),
+            watchers=list(self.watchers),
         )
 
     def as_of(self, cutoff: float) -> SandboxIssue | None:

@@ -179,5 +179,6 @@ def inspection_json(state: JiraState, issue: SandboxIssue) -> JsonDict:
         "fields": dict(issue.values),
         "fields_by_name": by_name,
         "comments": [{"author": c["author"], "body": c["body"]} for c in issue.comments],
+        "watchers": list(issue.watchers),
         "changelog": list(issue.changelog),
     }

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from kt_jira.config import Settings
-from kt_jira.errors import PayloadError, SignatureError
+from kt_jira.errors import ConfigError, PayloadError, SignatureError
 from kt_jira.jira_events import JiraEvent, JiraEventType, parse_jira_event
 from kt_jira.metrics import Metrics
 from kt_jira.signing import JIRA_SCHEME, VerifiedDelivery, verify
@@ -37,8 +37,15 @@ DISABLED = (
 
 def jira_secrets(settings: Settings) -> list[str]:
     """Every accepted Jira webhook secret, current first."""
-    refs = [settings.jira.webhook_secret, *settings.jira.webhook_secrets]
-    return [ref.reveal() for ref in refs if ref is not None]
+    found = []
+    for ref in (settings.jira.webhook_secret, *settings.jira.webhook_secrets):
+        if ref is None:
+            continue
+        try:
+            found.append(ref.reveal())
+        except ConfigError:
+            continue  # unreadable (warned at start): it can verify nothing
+    return found
 
 
 @dataclass(kw_only=True)
@@ -51,7 +58,7 @@ class JiraIntake:
 
     @property
     def enabled(self) -> bool:
-        return bool(self.settings.jira.webhook_secret or self.settings.jira.webhook_secrets)
+        return bool(jira_secrets(self.settings))
 
     async def handle(self, request: Request) -> JSONResponse:
         started = time.perf_counter()

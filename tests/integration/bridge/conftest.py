@@ -44,7 +44,12 @@ async def jira() -> AsyncIterator[tuple[JiraSandbox, str]]:
 
 
 def bridge_settings(
-    database_url: str, jira_url: str, sandbox: JiraSandbox, **jira: Any
+    database_url: str,
+    jira_url: str,
+    sandbox: JiraSandbox,
+    *,
+    rules: list[dict[str, Any]] | None = None,
+    **jira: Any,
 ) -> Settings:
     return settings_from_dict(
         {
@@ -59,6 +64,7 @@ def bridge_settings(
                 "search_consistency_delay_seconds": 2.0,
                 **jira,
             },
+            "rules": rules or [],
             "worker": {
                 "lease_seconds": 5,
                 "backoff_base_seconds": 0.05,
@@ -107,8 +113,8 @@ async def make_harness(
     sandbox, jira_url = jira
     stack: list[Any] = []
 
-    async def factory(**jira_overrides: Any) -> Harness:
-        settings = bridge_settings(database_url, jira_url, sandbox, **jira_overrides)
+    async def factory(*, rules: list[dict[str, Any]] | None = None, **jira: Any) -> Harness:
+        settings = bridge_settings(database_url, jira_url, sandbox, rules=rules, **jira)
         opened = Bridge.open(settings, migrate=True)
         bridge = await opened.__aenter__()
         stack.append(opened)

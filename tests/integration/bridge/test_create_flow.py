@@ -170,3 +170,14 @@ async def test_hostile_policy_name_stays_text(harness: Harness) -> None:
     assert (
         "[x|http://evil]" in description
     )  # as text: ADF validity is checked by the contract validator
+
+
+async def test_rule_watchers_are_added_after_the_create(make_harness: HarnessFactory) -> None:
+    """A rule's watchers are added to the new issue right after it is created."""
+    rule = {"name": "watched", "set": {"issue_type": "Task", "watchers": ["acc-lead", "acc-2"]}}
+    harness = await make_harness(rules=[rule])
+    await harness.deliver(_payload("esc_watch_1"))
+    await harness.work_until(lambda: _link_created(harness, "esc_watch_1"))
+    [issue] = _issues_for(harness, "esc_watch_1")
+    assert issue["watchers"] == ["acc-lead", "acc-2"]
+    assert await harness.bridge.store.list_jobs(status="dead") == []

@@ -94,7 +94,7 @@ def test_constructed_settings_are_checked_like_loaded_ones() -> None:
 
 
 def test_warnings() -> None:
-    """Values Keeptrusts never sends, unknown categories, odd patterns and watchers are warned."""
+    """Values Keeptrusts never sends, unknown categories and odd patterns are warned."""
     warnings = offline_warnings(
         settings(
             {
@@ -111,8 +111,6 @@ def test_warnings() -> None:
         "match.category 'Nope' comes from no categories entry or action default; it matches "
         "only when the payload carries it",
         "match.policy",
-        "set.watchers are checked and kept with the ticket's draft but not added to the issue "
-        "yet; add them by hand for now",
     ]
 
 

@@ -1,0 +1,43 @@
+"""What `serve` refuses at start, and what it only warns about."""
+
+from __future__ import annotations
+
+import pytest
+
+from kt_jira.config import settings_from_dict
+from kt_jira.errors import ConfigError
+from kt_jira.secretref import SecretRef
+from kt_jira.service import check_startup
+from kt_jira.web.jira_webhooks import jira_secrets
+
+
+def test_no_keeptrusts_secret_refuses_to_start() -> None:
+    """Without a Keeptrusts webhook secret the bridge will not start, and says which key to set."""
+    with pytest.raises(ConfigError, match=r"keeptrusts\.webhook\.secrets is empty"):
+        check_startup(settings_from_dict({}))
+
+
+def test_insecure_mode_starts_with_a_loud_warning() -> None:
+    """insecure_allow_unsigned starts, with a warning that says INSECURE."""
+    settings = settings_from_dict({"keeptrusts": {"webhook": {"insecure_allow_unsigned": True}}})
+    assert any(w.startswith("INSECURE") for w in check_startup(settings))
+
+
+def test_unreadable_keeptrusts_secret_refuses_to_start() -> None:
+    """A Keeptrusts secret reference that cannot be read stops the start, naming the variable."""
+    settings = settings_from_dict({"keeptrusts": {"webhook": {"secrets": ["env:KT_UNSET_A1"]}}})
+    with pytest.raises(ConfigError, match="KT_UNSET_A1"):
+        check_startup(settings)
+
+
+def test_unreadable_jira_webhook_secret_only_closes_jira_intake() -> None:
+    """An unreadable Jira webhook secret is a warning; the Jira intake then verifies nothing."""
+    settings = settings_from_dict(
+        {
+            "keeptrusts": {"webhook": {"secrets": [SecretRef.literal("s")]}},
+            "jira": {"webhook_secret": "env:KT_UNSET_B2"},
+        }
+    )
+    warnings = check_startup(settings)
+    assert any("KT_UNSET_B2" in w and "404" in w for w in warnings)
+    assert jira_secrets(settings) == []
