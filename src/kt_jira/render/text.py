@@ -105,10 +105,16 @@ def one_line(value: str, limit: int = 255) -> str:
     result is cut to ``limit`` code points with a trailing ``…`` when anything was cut."""
     if limit < 1:
         raise ValueError("one_line limit must be at least 1")
-    flat = _ONE_LINE_SPACE.sub(" ", "".join(ch for ch in value if not _is_surrogate(ch))).strip()
+    kept = "".join(ch for ch in value if not _is_surrogate(ch) and ch not in _BIDI_CONTROLS)
+    flat = _ONE_LINE_SPACE.sub(" ", kept).strip()
     if len(flat) <= limit:
         return flat
     return safe_prefix(flat, limit - 1).rstrip() + _ELLIPSIS
+
+
+# Embedding, override and isolate controls can make a one-line value display as other text
+# ("Trojan Source"); a summary shown in lists has no paragraph of its own to contain them.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def _is_surrogate(ch: str) -> bool:

@@ -104,8 +104,10 @@ def test_one_line_properties(value: str, limit: int) -> None:
     assert not re.search(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", result)
     assert "  " not in result
     assert not any(unicodedata.category(ch) == "Cs" for ch in result)
-    no_surrogates = "".join(ch for ch in value if unicodedata.category(ch) != "Cs")
-    collapsed = re.sub(r"[\s\x00-\x1f\x7f-\x9f]+", " ", no_surrogates).strip()
+    bidi = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+    kept = "".join(ch for ch in value if unicodedata.category(ch) != "Cs" and ch not in bidi)
+    assert not any(ch in bidi for ch in result)
+    collapsed = re.sub(r"[\s\x00-\x1f\x7f-\x9f]+", " ", kept).strip()
     if len(collapsed) <= limit:
         assert result == collapsed
     else:
@@ -336,3 +338,8 @@ def test_truncate_properties(size: int, limit: int) -> None:
         assert cut is doc
     else:
         assert text_length(cut) <= limit
+
+
+def test_one_line_drops_bidi_overrides_but_keeps_rtl_text() -> None:
+    """Bidi override and isolate controls are removed from one-line values; RTL letters stay."""
+    assert one_line("safe\u202egpj.exe\u2066x\u2069 שלום") == "safegpj.exex שלום"
