@@ -11,8 +11,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -21,6 +20,7 @@ import structlog
 from kt_jira.config import JiraSettings
 from kt_jira.draft import CreatedIssue
 from kt_jira.errors import ConfigError, KtJiraError, UncertainOutcome
+from kt_jira.http import HttpSession, outbound_client
 from kt_jira.jira.failures import status_error, transport_error, undecodable
 from kt_jira.jira.models import CreateField, FieldInfo, IssueTypeInfo, JiraUser, SearchPage
 from kt_jira.jira.pause import PauseStore, WallClock, utc_now, wait_out_pause
@@ -40,7 +40,7 @@ PAUSE_NAME = "jira"
 CREATEMETA_PAGE_SIZE = 200
 
 
-class JiraClient:
+class JiraClient(HttpSession):
     """Talks to one Jira site; open it with ``async with JiraClient(...) as jira:``.
 
     ``transport`` is the test seam (``httpx.MockTransport``, or none for the network). ``now``
@@ -71,26 +71,13 @@ class JiraClient:
         self._sleep = sleep
         self._http: httpx.AsyncClient | None = None
 
-    async def __aenter__(self) -> Self:
-        self._http = httpx.AsyncClient(
-            base_url=self.settings.url.rstrip("/"),
-            auth=_auth(self.settings),
-            timeout=httpx.Timeout(self.settings.timeout_seconds),
+    def _connect(self) -> httpx.AsyncClient:
+        return outbound_client(
+            base_url=self.settings.url,
+            timeout_seconds=self.settings.timeout_seconds,
             transport=self._transport,
-            headers={"Accept": "application/json", "User-Agent": "kt-jira"},
-            follow_redirects=False,
+            auth=_auth(self.settings),
         )
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
 
     # -- endpoints -------------------------------------------------------------------------
 

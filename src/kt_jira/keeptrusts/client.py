@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -23,6 +22,7 @@ import structlog
 
 from kt_jira.config import KeeptrustsSettings
 from kt_jira.errors import ConfigError, KtJiraError, PermanentError, RateLimited, RetryableError
+from kt_jira.http import HttpSession, outbound_client
 
 log = structlog.get_logger("kt_jira.keeptrusts")
 _ADVICE = {
@@ -39,7 +39,7 @@ class ResolveOutcome(StrEnum):
     ALREADY_CLOSED = "already_closed"  #: resolved or expired before: nothing left to do
 
 
-class KeeptrustsClient:
+class KeeptrustsClient(HttpSession):
     """Talks to one Keeptrusts tenant; open it with ``async with KeeptrustsClient(...)``.
 
     ``transport`` is the test seam (``httpx.MockTransport``, or none for the network).
@@ -52,25 +52,12 @@ class KeeptrustsClient:
         self._transport = transport
         self._http: httpx.AsyncClient | None = None
 
-    async def __aenter__(self) -> Self:
-        self._http = httpx.AsyncClient(
-            base_url=self.settings.api_url.rstrip("/"),
-            timeout=httpx.Timeout(self.settings.timeout_seconds),
+    def _connect(self) -> httpx.AsyncClient:
+        return outbound_client(
+            base_url=self.settings.api_url,
+            timeout_seconds=self.settings.timeout_seconds,
             transport=self._transport,
-            headers={"Accept": "application/json", "User-Agent": "kt-jira"},
-            follow_redirects=False,
         )
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
 
     async def resolve(
         self, escalation_id: str, *, resolution: str, notes: str, actor_id: str
