@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -69,6 +69,7 @@ class JiraClient(HttpSession):
         self._transport = transport
         self._now = now
         self._sleep = sleep
+        self._local_pause_until: datetime | None = None
         self._http: httpx.AsyncClient | None = None
 
     def _connect(self) -> httpx.AsyncClient:
@@ -234,13 +235,30 @@ class JiraClient(HttpSession):
 
     async def _wait_turn(self, priority: int) -> None:
         await wait_out_pause(self.pause, PAUSE_NAME, now=self._now, sleep=self._sleep)
-        while await self.limiter.acquire(priority):
-            # We queued for a token: a pause may have started meanwhile. If one did, the token
-            # is stale: every worker holding one would fire at the pause's end in one burst (and
-            # trip the limit again), so wait it out and queue for a fresh token.
-            waited = await wait_out_pause(self.pause, PAUSE_NAME, now=self._now, sleep=self._sleep)
-            if not waited:
-                return
+        while True:
+            queued = await self.limiter.acquire(priority)
+            # A pause that started while we waited makes the token stale: every worker holding
+            # one would fire at the pause's end in one burst (and trip the limit again), so wait
+            # it out and queue for a fresh token. This process's own pause is checked last, in
+            # memory, right before sending: the database copy may not be committed yet.
+            if queued and await wait_out_pause(
+                self.pause, PAUSE_NAME, now=self._now, sleep=self._sleep
+            ):
+                continue
+            if await self._wait_local_pause():
+                continue
+            return
+
+    async def _wait_local_pause(self) -> bool:
+        """Sleep out a pause this process learned of (before it reached the database)."""
+        waited = False
+        while self._local_pause_until is not None:
+            left = (self._local_pause_until - self._now()).total_seconds()
+            if left <= 0:
+                break
+            waited = True
+            await self._sleep(left)
+        return waited
 
     async def _status_error(
         self, response: httpx.Response, *, what: str, idempotent: bool, elapsed: float
@@ -255,6 +273,10 @@ class JiraClient(HttpSession):
             why = response.headers.get("ratelimit-reason")
             reason = f"Jira answered {status} to {what}" + (f" ({why})" if why else "")
             until = now + timedelta(seconds=seconds)
+            # In memory first, synchronously: workers of this process must not send before
+            # the database write (which may queue behind other transactions) has committed.
+            if self._local_pause_until is None or until > self._local_pause_until:
+                self._local_pause_until = until
             try:
                 until = await self.pause.set_pause(PAUSE_NAME, until=until, reason=reason)
             except Exception as exc:  # the caller still learns of the limit and backs off

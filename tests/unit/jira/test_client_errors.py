@@ -289,3 +289,31 @@ async def test_rate_limit_is_reported_even_if_the_pause_cannot_be_stored(
         with pytest.raises(RateLimited) as caught:
             await jira.fields()
     assert caught.value.retry_after == 4
+
+
+async def test_own_pause_holds_even_before_the_database_has_it(clock: FakeClock) -> None:
+    """After a 429 this process waits out Retry-After even if the shared pause was not stored."""
+    sent_at = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent_at.append(clock.now())
+        if len(sent_at) == 1:
+            return httpx.Response(429, headers={"Retry-After": "6"})
+        return httpx.Response(200, json=[])
+
+    class BrokenStore(MemoryPauseStore):
+        async def set_pause(self, name: str, *, until: datetime, reason: str) -> datetime:
+            raise RuntimeError("database is down")
+
+    client = JiraClient(
+        jira_settings(),
+        pause=BrokenStore(),
+        transport=httpx.MockTransport(handler),
+        now=clock.now,
+        sleep=clock.sleep,
+    )
+    async with client as jira:
+        with pytest.raises(RateLimited):
+            await jira.fields()
+        assert await jira.fields() == []
+    assert sent_at[1] - sent_at[0] >= timedelta(seconds=6)
