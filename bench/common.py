@@ -255,7 +255,7 @@ def db_query(database_url: str, sql: str) -> list[tuple[Any, ...]]:
 
     plain = make_url(database_url).set(drivername="postgresql")
     with psycopg.connect(plain.render_as_string(hide_password=False)) as conn:
-        return list(conn.execute(sql).fetchall())  # type: ignore[arg-type]
+        return list(conn.execute(sql).fetchall())
 
 
 # -- statistics and reporting --------------------------------------------------------------
