@@ -188,8 +188,13 @@ def _block(block: Block, *, nested: bool) -> list[str]:
         return [_inlines(block.content, line_start=True)]
     if isinstance(block, Heading):
         level = min(max(int(block.level), 1), 6)
+        # Decide emptiness on the text, not the markup: a lone newline renders as "\\ ".
+        visible = any(
+            isinstance(i, Link) or (isinstance(i, Text) and clean_text(i.text).strip())
+            for i in block.content
+        )
         body = _inlines(block.content, line_start=False)
-        return [f"h{level}. {body}"] if body.strip() else []
+        return [f"h{level}. {body}"] if visible and body.strip() else []
     if isinstance(block, BulletList | OrderedList):
         return ["\n".join(_list_lines(block, ""))]
     if isinstance(block, CodeBlock):
