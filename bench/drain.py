@@ -330,12 +330,12 @@ def _jobs_left(db_url: str) -> int:
 async def create_bodies(jira_url: str, ids: list[str]) -> list[dict[str, Any]]:
     """The bridge's own create bodies for ``ids``, built with its rules and metadata code."""
     from bench.common import escalation_body
-    from kt_jira.config import settings_from_dict
-    from kt_jira.events import parse_event
+    from kt_jira.config.models import settings_from_dict
+    from kt_jira.config.secrets import SecretRef
+    from kt_jira.events.keeptrusts import parse_event
     from kt_jira.jira import JiraClient, JiraMetadata
     from kt_jira.jira.pause import MemoryPauseStore
-    from kt_jira.rules import decide
-    from kt_jira.secretref import SecretRef
+    from kt_jira.tickets.rules import decide
 
     settings = settings_from_dict(
         {

@@ -27,12 +27,12 @@ from sqlalchemy import Insert, bindparam, case, func
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bench.common import escalation_body, scratch_postgres
-from kt_jira.events import EscalationEvent, parse_event
-from kt_jira.handlers import CREATE_ISSUE, create_job_key
+from kt_jira.events.keeptrusts import EscalationEvent, parse_event
 from kt_jira.signing import SignatureScheme, VerifiedDelivery, sign, verify
 from kt_jira.store import NewJob, Store, open_store
 from kt_jira.store.escalations import DESCRIPTIVE
 from kt_jira.store.tables import audit, deliveries, escalations, jobs
+from kt_jira.tickets.create import CREATE_ISSUE, create_job_key
 
 SCHEME = SignatureScheme()
 SECRET = "prototype-secret"

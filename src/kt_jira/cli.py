@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from kt_jira import __version__, logs
-from kt_jira.config import Settings, inline_secrets, iter_secrets, load_settings
+from kt_jira.config.models import Settings, inline_secrets, iter_secrets, load_settings
 from kt_jira.errors import ConfigError, KtJiraError
 
 app = typer.Typer(help="Bridge Keeptrusts escalations and Jira, both ways.", no_args_is_help=True)
@@ -136,7 +136,7 @@ def check_config(
             err.print(f"warning: {warning}")
     except ConfigError as exc:
         problems.append(str(exc))
-    from kt_jira.checks import offline_problems, offline_warnings
+    from kt_jira.commands.check_config import offline_problems, offline_warnings
 
     problems += offline_problems(settings)
     for warning in offline_warnings(settings):
@@ -157,8 +157,8 @@ def check_config(
 
 def _check_online(settings: Settings) -> list[str]:
     async def go() -> Any:
+        from kt_jira.commands.online import check_online
         from kt_jira.jira import JiraClient, MemoryPauseStore
-        from kt_jira.online import check_online
 
         async with JiraClient(settings.jira, pause=MemoryPauseStore()) as jira:
             return await check_online(settings, jira)
@@ -197,7 +197,12 @@ def preview(
     import json
     from datetime import UTC, datetime
 
-    from kt_jira.preview import load_escalation, preview_json, preview_text, sample_escalation
+    from kt_jira.commands.preview import (
+        load_escalation,
+        preview_json,
+        preview_text,
+        sample_escalation,
+    )
 
     settings = _load(config) if config is not None else Settings()
     wanted = flavor or settings.jira.flavor
@@ -212,7 +217,7 @@ def preview(
         raise typer.Exit(2) from None
 
     async def go() -> Any:
-        from kt_jira.preview import build_preview
+        from kt_jira.commands.preview import build_preview
 
         now = datetime.now(UTC)
         if not online:
@@ -306,7 +311,7 @@ def reconcile(
     """Compare Keeptrusts, the database and Jira, and repair what webhooks missed."""
     settings = _load(config)
     if since is not None:
-        from kt_jira.sla import parse_duration
+        from kt_jira.tickets.sla import parse_duration
 
         try:
             parse_duration(since)
@@ -316,9 +321,9 @@ def reconcile(
 
     async def go() -> Any:
         from kt_jira.jira import JiraClient, MemoryPauseStore
-        from kt_jira.reconcile import LOCK, Reconciler
-        from kt_jira.reconcile_source import KeeptrustsReader
-        from kt_jira.reconcile_view import RichProgress
+        from kt_jira.reconcile.reconciler import LOCK, Reconciler
+        from kt_jira.reconcile.source import KeeptrustsReader
+        from kt_jira.reconcile.view import RichProgress
         from kt_jira.store import open_store
 
         async with open_store(settings.database_url) as store:
@@ -341,7 +346,7 @@ def reconcile(
                     )
                     return await reconciler.run(dry_run=dry_run, since=since)
 
-    from kt_jira.reconcile_view import exit_code, render
+    from kt_jira.reconcile.view import exit_code, render
 
     report = _run(go())
     render(report, out)
@@ -373,7 +378,7 @@ def setup_keeptrusts(
     replace: ReplaceOption = False,
 ) -> None:
     """Register the bridge's webhook in Keeptrusts (escalation.created and .resolved)."""
-    from kt_jira.setup import FieldStyle, register_keeptrusts
+    from kt_jira.commands.setup import FieldStyle, register_keeptrusts
 
     if fields not in set(FieldStyle):
         err.print("error: --fields must be both, docs or guide")
@@ -395,7 +400,7 @@ def setup_jira_webhook(
     replace: ReplaceOption = False,
 ) -> None:
     """Register a Jira admin webhook with the secret and a JQL filter on the project(s)."""
-    from kt_jira.setup import register_jira_webhook
+    from kt_jira.commands.setup import register_jira_webhook
 
     settings = _load(config)
     done = _run(
@@ -429,7 +434,7 @@ def demo(
     ] = False,
 ) -> None:
     """Run the whole flow on loopback: sandbox Jira and Keeptrusts, the bridge, a scenario."""
-    from kt_jira.demo import run_demo
+    from kt_jira.commands.demo import run_demo
 
     if not verbose:
         logs.configure(level="error")

@@ -17,15 +17,15 @@ import structlog
 import uvicorn
 from starlette.applications import Starlette
 
-from kt_jira.config import Settings
+from kt_jira.config.models import Settings
 from kt_jira.errors import ConfigError
-from kt_jira.handlers import Handlers
 from kt_jira.jira import JiraClient, JiraMetadata
 from kt_jira.keeptrusts import KeeptrustsClient
 from kt_jira.metrics import Metrics
-from kt_jira.reconcile import run_periodically
+from kt_jira.reconcile.reconciler import run_periodically
 from kt_jira.store import Store, open_store
-from kt_jira.sync_handlers import SyncHandlers
+from kt_jira.sync.inbound import SyncHandlers
+from kt_jira.tickets.create import Handlers
 from kt_jira.web import create_app
 from kt_jira.worker import Worker
 

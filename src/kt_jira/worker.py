@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 
-from kt_jira.config import WorkerSettings
+from kt_jira.config.models import WorkerSettings
 from kt_jira.errors import ConfigError, Deferred, DraftError, PermanentError, RetryableError
 from kt_jira.metrics import Metrics
 from kt_jira.store import Job, Store

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from kt_jira.config import settings_from_dict
+from kt_jira.config.models import settings_from_dict
+from kt_jira.config.secrets import SecretRef
 from kt_jira.errors import ConfigError
-from kt_jira.secretref import SecretRef
 from kt_jira.service import check_startup
-from kt_jira.web.jira_webhooks import jira_secrets
+from kt_jira.web.jira import jira_secrets
 
 
 def test_no_keeptrusts_secret_refuses_to_start() -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kt_jira.config import WorkerSettings
+from kt_jira.config.models import WorkerSettings
 from kt_jira.errors import DraftError, PermanentError, RateLimited, RetryableError, UncertainOutcome
 from kt_jira.worker import describe_error, retry_at
 

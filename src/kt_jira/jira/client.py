@@ -17,8 +17,7 @@ from urllib.parse import quote
 import httpx
 import structlog
 
-from kt_jira.config import JiraSettings
-from kt_jira.draft import CreatedIssue
+from kt_jira.config.models import JiraSettings
 from kt_jira.errors import ConfigError, KtJiraError, UncertainOutcome
 from kt_jira.http import HttpSession, outbound_client
 from kt_jira.jira.failures import status_error, transport_error, undecodable
@@ -30,6 +29,7 @@ from kt_jira.jira.ratelimit import (
     RateLimiter,
     retry_after_seconds,
 )
+from kt_jira.tickets.draft import CreatedIssue
 
 log = structlog.get_logger("kt_jira.jira")
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from kt_jira.config import JiraSettings, jql_template_names
-from kt_jira.draft import IssueDraft
+from kt_jira.config.models import JiraSettings, jql_template_names
 from kt_jira.errors import DraftError
 from kt_jira.jira.client import JiraClient
 from kt_jira.jira.models import FieldInfo
 from kt_jira.jira.search import LABEL_SEARCH_FIELDS, find_by_label, labels_of, search_all
 from kt_jira.render.text import jql_string
+from kt_jira.tickets.draft import IssueDraft
 
 if TYPE_CHECKING:  # metadata builds create bodies with ``check_marker``; no import cycle at run
     from kt_jira.jira.metadata import JiraMetadata

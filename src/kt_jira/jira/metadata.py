@@ -15,8 +15,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from kt_jira.config import JiraSettings
-from kt_jira.draft import IssueDraft
+from kt_jira.config.models import JiraSettings
 from kt_jira.errors import DraftError
 from kt_jira.jira.client import JiraClient
 from kt_jira.jira.correlation import check_marker
@@ -25,6 +24,7 @@ from kt_jira.jira.search import find_by_label
 from kt_jira.jira.values import RenderDoc, component_values, convert_value, user_value
 from kt_jira.render.adf import to_adf
 from kt_jira.render.wiki import to_wiki
+from kt_jira.tickets.draft import IssueDraft
 
 __all__ = ["JiraMetadata", "find_by_label"]
 

@@ -11,11 +11,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from kt_jira.draft import FieldValue
 from kt_jira.errors import DraftError
 from kt_jira.jira.models import CreateField
 from kt_jira.render.nodes import Document, paragraph, text
 from kt_jira.render.text import label_safe, one_line
+from kt_jira.tickets.draft import FieldValue
 
 RenderDoc = Callable[[Document], Any]
 

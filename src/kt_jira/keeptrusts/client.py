@@ -20,7 +20,7 @@ from urllib.parse import quote
 import httpx
 import structlog
 
-from kt_jira.config import KeeptrustsSettings
+from kt_jira.config.models import KeeptrustsSettings
 from kt_jira.errors import ConfigError, KtJiraError, PermanentError, RateLimited, RetryableError
 from kt_jira.http import HttpSession, outbound_client
 

@@ -3,7 +3,7 @@
 Blocks: ATX headings, paragraphs (a newline is a line break), bullet and numbered lists (nested
 by indenting two or more spaces), pipe tables with a ``|---|`` separator, fenced code, ``>``
 quotes, ``:::kind`` panels and ``---`` rules. It parses the TEMPLATE only: escalation values are
-put in afterwards, as text, by ``kt_jira.templates``. Lenient: any input gives a document.
+put in afterwards, as text, by ``kt_jira.tickets.templates``. Lenient: any input gives a document.
 """
 
 from __future__ import annotations

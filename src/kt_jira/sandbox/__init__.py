@@ -7,12 +7,12 @@ here and fail against a real site. Nothing runs at import time.
 """
 
 from kt_jira.sandbox.faults import Faults
-from kt_jira.sandbox.jira_app import JiraSandbox
-from kt_jira.sandbox.jira_state import JiraSandboxSettings, SandboxIssue
-from kt_jira.sandbox.jira_workflow import Status, Transition, Workflow, guide_workflow
-from kt_jira.sandbox.keeptrusts import KeeptrustsSandbox
-from kt_jira.sandbox.keeptrusts_payloads import envelope, escalation_payload, resolved_payload
-from kt_jira.sandbox.keeptrusts_state import KeeptrustsSandboxSettings, SandboxEscalation
+from kt_jira.sandbox.jira.app import JiraSandbox
+from kt_jira.sandbox.jira.state import JiraSandboxSettings, SandboxIssue
+from kt_jira.sandbox.jira.workflow import Status, Transition, Workflow, guide_workflow
+from kt_jira.sandbox.keeptrusts.app import KeeptrustsSandbox
+from kt_jira.sandbox.keeptrusts.payloads import envelope, escalation_payload, resolved_payload
+from kt_jira.sandbox.keeptrusts.state import KeeptrustsSandboxSettings, SandboxEscalation
 from kt_jira.sandbox.sender import DeliveryResult, KeeptrustsSender, sign
 from kt_jira.sandbox.server import serve_app, serve_app_in_thread
 

@@ -12,7 +12,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from kt_jira.events import Escalation, Resolution
+from kt_jira.events.keeptrusts import Escalation, Resolution
 from kt_jira.signing import VerifiedDelivery
 from kt_jira.store import audit
 from kt_jira.store.models import EscalationRecord, EscalationStatus

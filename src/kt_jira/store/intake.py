@@ -15,7 +15,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kt_jira.errors import KtJiraError
-from kt_jira.events import Escalation, Resolution
+from kt_jira.events.keeptrusts import Escalation, Resolution
 from kt_jira.signing import VerifiedDelivery
 from kt_jira.store import audit, escalations, queue
 from kt_jira.store.models import DeliveryRecord, DeliveryStatus, IngestOutcome, NewJob, Outcome

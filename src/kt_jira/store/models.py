@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from kt_jira.events import Escalation, Resolution
+from kt_jira.events.keeptrusts import Escalation, Resolution
 
 
 class DeliveryStatus(StrEnum):

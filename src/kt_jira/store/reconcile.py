@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from kt_jira.events import Escalation, Resolution
+from kt_jira.events.keeptrusts import Escalation, Resolution
 from kt_jira.store import audit, links, queue
 from kt_jira.store.escalations import DESCRIPTIVE
 from kt_jira.store.models import EscalationStatus, JobStatus, NewJob

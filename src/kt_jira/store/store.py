@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from kt_jira.events import Escalation, Resolution
+from kt_jira.events.keeptrusts import Escalation, Resolution
 from kt_jira.signing import VerifiedDelivery
 from kt_jira.store import audit, counts, engine, escalations, intake, links, locks, migrate, queue
 from kt_jira.store import reconcile as reconcile_sql

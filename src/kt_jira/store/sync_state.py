@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from kt_jira.events import Resolution
+from kt_jira.events.keeptrusts import Resolution
 from kt_jira.signing import VerifiedDelivery
 from kt_jira.store import audit, intake, queue
 from kt_jira.store.models import EscalationStatus, IngestOutcome, Job, NewJob, Outcome

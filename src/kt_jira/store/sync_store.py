@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from kt_jira.events import Resolution
+from kt_jira.events.keeptrusts import Resolution
 from kt_jira.signing import VerifiedDelivery
 from kt_jira.store import sync_state
 from kt_jira.store.models import IngestOutcome, Job, NewJob

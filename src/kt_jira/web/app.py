@@ -11,11 +11,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from kt_jira.config import Settings
+from kt_jira.config.models import Settings
 from kt_jira.metrics import Metrics
 from kt_jira.store import Store
-from kt_jira.web.jira_webhooks import JiraIntake
-from kt_jira.web.webhooks import KeeptrustsIntake, problem
+from kt_jira.web.jira import JiraIntake
+from kt_jira.web.keeptrusts import KeeptrustsIntake, problem
 
 log = structlog.get_logger("kt_jira.web")
 

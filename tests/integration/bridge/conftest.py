@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
-from kt_jira.config import Settings, settings_from_dict
+from kt_jira.config.models import Settings, settings_from_dict
+from kt_jira.config.secrets import SecretRef
 from kt_jira.sandbox import JiraSandbox, JiraSandboxSettings, serve_app
-from kt_jira.secretref import SecretRef
 from kt_jira.service import Bridge
 from kt_jira.signing import KEEPTRUSTS_DEFAULT, sign
 from tests.support import databases

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kt_jira.render.text import correlation_label
-from kt_jira.rules import decide
 from kt_jira.sandbox import escalation_payload
+from kt_jira.tickets.rules import decide
 from tests.integration.bridge.conftest import Harness, HarnessFactory
 
 

@@ -12,12 +12,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from kt_jira.config import JiraSettings
+from kt_jira.config.models import JiraSettings
+from kt_jira.config.secrets import SecretRef
 from kt_jira.jira import JiraClient, MemoryPauseStore, RateLimiter
-from kt_jira.sandbox.jira_app import JiraSandbox
-from kt_jira.sandbox.jira_state import JiraSandboxSettings
+from kt_jira.sandbox.jira.app import JiraSandbox
+from kt_jira.sandbox.jira.state import JiraSandboxSettings
 from kt_jira.sandbox.server import serve_app
-from kt_jira.secretref import SecretRef
 from tests.support.contracts import RequestValidator, make_request_validator, validate_adf
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from kt_jira.config import JiraSettings, Settings
-from kt_jira.draft import IssueDraft
-from kt_jira.events import Escalation
-from kt_jira.rules import decide
+from kt_jira.config.models import JiraSettings, Settings
+from kt_jira.events.keeptrusts import Escalation
+from kt_jira.tickets.draft import IssueDraft
+from kt_jira.tickets.rules import decide
 
 RECEIVED = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 

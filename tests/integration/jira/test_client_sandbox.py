@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from kt_jira.draft import IssueDraft
 from kt_jira.errors import (
     DraftError,
     PermanentError,
@@ -17,6 +16,7 @@ from kt_jira.errors import (
 )
 from kt_jira.jira import PAUSE_NAME, JiraClient, JiraMetadata, RateLimiter, find_by_label
 from kt_jira.render.nodes import Document, paragraph, text
+from kt_jira.tickets.draft import IssueDraft
 
 from .conftest import Site, client_settings, open_site
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from kt_jira.config import JiraSettings
+from kt_jira.config.models import JiraSettings
 from kt_jira.errors import DraftError
 from kt_jira.jira import JiraMetadata, find_existing
 from kt_jira.render.text import correlation_label

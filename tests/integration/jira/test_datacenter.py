@@ -9,14 +9,14 @@ from typing import Any
 import httpx
 import pytest
 
-from kt_jira.config import JiraSettings
-from kt_jira.draft import IssueDraft
+from kt_jira.config.models import JiraSettings
+from kt_jira.config.secrets import SecretRef
 from kt_jira.errors import ConfigError, PermanentError
 from kt_jira.jira import JiraClient, JiraMetadata, MemoryPauseStore, find_by_label, find_existing
 from kt_jira.jira.search import search_all
 from kt_jira.render.nodes import Document, paragraph, text
 from kt_jira.sandbox import JiraSandbox, JiraSandboxSettings, serve_app
-from kt_jira.secretref import SecretRef
+from kt_jira.tickets.draft import IssueDraft
 
 from .conftest import Site, client_settings, open_site
 from .routing import ROUTED, draft_for, escalation

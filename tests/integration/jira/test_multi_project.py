@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from kt_jira.config import Rule, Settings
-from kt_jira.draft import IssueDraft
+from kt_jira.config.models import Rule, Settings
 from kt_jira.errors import DraftError
 from kt_jira.jira import JiraMetadata, find_existing
-from kt_jira.rules import decide
+from kt_jira.tickets.draft import IssueDraft
+from kt_jira.tickets.rules import decide
 
 from .conftest import Site, client_settings, open_site
 from .routing import RECEIVED, draft_for, escalation

@@ -14,10 +14,11 @@ from typing import Any
 import httpx
 import pytest
 
-from kt_jira.config import Settings, settings_from_dict
-from kt_jira.reconcile import Reconciler
-from kt_jira.reconcile_report import Report
-from kt_jira.reconcile_source import KeeptrustsReader
+from kt_jira.config.models import Settings, settings_from_dict
+from kt_jira.config.secrets import SecretRef
+from kt_jira.reconcile.reconciler import Reconciler
+from kt_jira.reconcile.report import Report
+from kt_jira.reconcile.source import KeeptrustsReader
 from kt_jira.render.text import correlation_label
 from kt_jira.sandbox import (
     JiraSandbox,
@@ -27,7 +28,6 @@ from kt_jira.sandbox import (
     SandboxIssue,
     serve_app,
 )
-from kt_jira.secretref import SecretRef
 from kt_jira.service import Bridge
 from tests.support import databases
 from tests.support.contracts import make_request_validator

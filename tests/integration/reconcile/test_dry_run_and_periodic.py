@@ -6,10 +6,10 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-from kt_jira.reconcile import Reconciler
-from kt_jira.reconcile_plan import ActionKind
-from kt_jira.reconcile_report import Status
-from kt_jira.reconcile_source import KeeptrustsReader
+from kt_jira.reconcile.plan import ActionKind
+from kt_jira.reconcile.reconciler import Reconciler
+from kt_jira.reconcile.report import Status
+from kt_jira.reconcile.source import KeeptrustsReader
 from tests.integration.reconcile.conftest import World, WorldFactory
 
 WRITE_METHODS = ("POST", "PUT", "DELETE")

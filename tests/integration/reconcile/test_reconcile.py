@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from kt_jira.reconcile_plan import ActionKind
-from kt_jira.reconcile_report import Report, Status
+from kt_jira.reconcile.plan import ActionKind
+from kt_jira.reconcile.report import Report, Status
 from tests.integration.reconcile.conftest import World
 
 

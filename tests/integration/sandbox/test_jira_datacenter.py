@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from kt_jira.sandbox import JiraSandbox, JiraSandboxSettings, serve_app
-from kt_jira.sandbox.jira_state import HUMAN
+from kt_jira.sandbox.jira.state import HUMAN
 
 from .conftest import JiraSite, adf, running_jira
 

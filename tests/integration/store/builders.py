@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from kt_jira.events import Escalation, Resolution
+from kt_jira.events.keeptrusts import Escalation, Resolution
 from kt_jira.signing import JIRA_SCHEME, KEEPTRUSTS_DEFAULT, Source, VerifiedDelivery, sign, verify
 from kt_jira.store import PRIORITY_CREATE, IngestOutcome, NewJob, Store
 

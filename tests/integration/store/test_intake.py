@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta, timezone
 
-from kt_jira.events import Escalation, Resolution
+from kt_jira.events.keeptrusts import Escalation, Resolution
 from kt_jira.store import DeliveryStatus, EscalationStatus, Outcome, Store
 
 from .builders import T0, delivery, escalation, ingest_created, ingest_resolved

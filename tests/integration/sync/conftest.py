@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from kt_jira.config import Settings, settings_from_dict
+from kt_jira.config.models import Settings, settings_from_dict
+from kt_jira.config.secrets import SecretRef
 from kt_jira.sandbox import (
     JiraSandbox,
     JiraSandboxSettings,
@@ -23,11 +24,10 @@ from kt_jira.sandbox import (
     SandboxIssue,
     serve_app,
 )
-from kt_jira.sandbox.jira_state import HUMAN
-from kt_jira.secretref import SecretRef
+from kt_jira.sandbox.jira.state import HUMAN
 from kt_jira.service import Bridge
 from kt_jira.store import JobStatus
-from kt_jira.sync import RESOLVE_KEEPTRUSTS
+from kt_jira.sync.decisions import RESOLVE_KEEPTRUSTS
 from tests.support import databases
 from tests.support.contracts import make_request_validator
 

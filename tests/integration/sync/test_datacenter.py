@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from kt_jira.config.secrets import SecretRef
 from kt_jira.sandbox import JiraSandbox, JiraSandboxSettings, guide_workflow, serve_app
-from kt_jira.secretref import SecretRef
 from tests.integration.sync.conftest import HarnessFactory
 
 

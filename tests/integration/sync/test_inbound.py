@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kt_jira.sandbox import guide_workflow
-from kt_jira.sandbox.jira_state import HUMAN
+from kt_jira.sandbox.jira.state import HUMAN
 from tests.integration.sync.conftest import ADA_KEEPTRUSTS_ID, SyncHarness
 
 

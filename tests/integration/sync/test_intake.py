@@ -8,8 +8,8 @@ import json
 import time
 from typing import Any
 
-from kt_jira.sandbox.jira_state import HUMAN
-from kt_jira.secretref import SecretRef
+from kt_jira.config.secrets import SecretRef
+from kt_jira.sandbox.jira.state import HUMAN
 from tests.integration.sync.conftest import JIRA_SECRET, HarnessFactory, SyncHarness
 
 

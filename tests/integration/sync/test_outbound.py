@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from kt_jira.sandbox import Status, Transition, Workflow, guide_workflow
-from kt_jira.sandbox.jira_state import HUMAN
+from kt_jira.sandbox.jira.state import HUMAN
 from tests.integration.sync.conftest import HarnessFactory, SyncHarness
 from tests.support.contracts import validate_adf
 

@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from kt_jira.config import JiraSettings
+from kt_jira.config.models import JiraSettings
+from kt_jira.config.secrets import SecretRef
 from kt_jira.jira import JiraClient, MemoryPauseStore, RateLimiter
-from kt_jira.secretref import SecretRef
 
 TOKEN = "tok-SUPER-SECRET-9f8e7d"
 EMAIL = "bot@example.com"

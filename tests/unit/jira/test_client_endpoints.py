@@ -10,10 +10,10 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from kt_jira.draft import CreatedIssue
+from kt_jira.config.secrets import SecretRef
 from kt_jira.errors import ConfigError
 from kt_jira.jira import JiraClient, RateLimiter
-from kt_jira.secretref import SecretRef
+from kt_jira.tickets.draft import CreatedIssue
 
 from .conftest import EMAIL, TOKEN, FakeClock, jira_settings
 

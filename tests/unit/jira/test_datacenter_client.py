@@ -8,9 +8,9 @@ from typing import Any
 
 import httpx
 
+from kt_jira.config.secrets import SecretRef
 from kt_jira.jira import JiraClient, SearchPage
 from kt_jira.jira.models import FieldInfo
-from kt_jira.secretref import SecretRef
 
 from .conftest import EMAIL, TOKEN, jira_settings
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from kt_jira.draft import IssueDraft
 from kt_jira.errors import DraftError
 from kt_jira.jira import JiraClient, JiraMetadata
 from kt_jira.render.nodes import Document, paragraph, text
+from kt_jira.tickets.draft import IssueDraft
 
 from .catalogue import Catalogue
 from .conftest import FakeClock

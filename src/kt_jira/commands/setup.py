@@ -1,0 +1,291 @@
+"""Registration: point Keeptrusts' and Jira's webhooks at the bridge, idempotently.
+
+Each command lists what is registered first and creates only when no registration has the
+bridge's URL; one that differs is updated. Secrets come from the config, go only into request
+bodies, and are scrubbed from every message (servers sometimes echo the request). Keeptrusts has
+no documented update call, so a Keeptrusts registration that needs changing is re-created.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import httpx
+
+from kt_jira.config.models import JiraSettings, Settings
+from kt_jira.errors import ConfigError, KtJiraError
+from kt_jira.render.text import jql_string
+
+KEEPTRUSTS_EVENTS = ("escalation.created", "escalation.resolved")
+JIRA_EVENTS = ("jira:issue_updated", "jira:issue_deleted", "comment_created")
+KEEPTRUSTS_PATH = "/webhooks/keeptrusts"
+JIRA_PATH = "/webhooks/jira"
+JIRA_ADMIN_PATHS = {
+    "cloud": "/rest/webhooks/1.0/webhook",
+    "datacenter": "/rest/jira-webhook/1.0/webhooks",
+}
+JQL_SECTION = "issue-related-events-section"
+Outcome = Literal["created", "already present", "updated"]
+_PLAIN_KEY = re.compile(r"[A-Z][A-Z0-9_]*\Z")
+
+
+class FieldStyle(StrEnum):
+    """Which field names ``POST /v1/webhooks`` gets: the docs' and the guide's differ."""
+
+    BOTH = "both"
+    DOCS = "docs"  #: events / enabled
+    GUIDE = "guide"  #: event_types / active
+
+
+@dataclass(frozen=True, kw_only=True)
+class Registration:
+    """What a setup command did; holds no secret."""
+
+    target: str
+    outcome: Outcome
+    webhook_id: str
+    url: str
+    events: tuple[str, ...]
+    detail: str = ""
+
+
+def bridge_url(public_url: str, path: str) -> str:
+    """``https://bridge.example.com`` + ``path``; refuses anything but an absolute http(s) URL."""
+    parts = urlsplit(public_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"--url must be the bridge's public http(s) base URL, not {public_url!r}")
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}{path}"
+
+
+def project_jql(projects: Sequence[str]) -> str:
+    keys = [key if _PLAIN_KEY.match(key) else jql_string(key) for key in dict.fromkeys(projects)]
+    return f"project = {keys[0]}" if len(keys) == 1 else f"project in ({', '.join(keys)})"
+
+
+# -- Keeptrusts -----------------------------------------------------------------------------
+
+
+def keeptrusts_body(url: str, secret: str, style: FieldStyle) -> dict[str, Any]:
+    """The docs say ``events``/``enabled``, the guide ``event_types``/``active``: ``both`` sends
+    both pairs, so either reading of the API gets what it expects."""
+    body: dict[str, Any] = {"url": url, "secret": secret, "description": "kt-jira bridge"}
+    if style in ("both", "docs"):
+        body |= {"events": list(KEEPTRUSTS_EVENTS), "enabled": True}
+    if style in ("both", "guide"):
+        body |= {"event_types": list(KEEPTRUSTS_EVENTS), "active": True}
+    return body
+
+
+async def register_keeptrusts(
+    settings: Settings,
+    *,
+    public_url: str,
+    style: FieldStyle = FieldStyle.BOTH,
+    replace: bool = False,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Registration:
+    """Register ``POST /v1/webhooks`` for the bridge, unless one with its URL is there already."""
+    kt = settings.keeptrusts
+    if not kt.webhook.secrets:
+        raise ConfigError("keeptrusts.webhook.secrets is empty: set the secret to register with")
+    if kt.api_token is None:
+        raise ConfigError("keeptrusts.api_token is not set: registering needs an API token")
+    url = bridge_url(public_url, KEEPTRUSTS_PATH)
+    secret = kt.webhook.secrets[0].reveal()
+    headers = {"Authorization": f"Bearer {kt.api_token.reveal()}"}
+    async with _http(kt.api_url, headers, kt.timeout_seconds, transport, secret) as api:
+        same = [h for h in await _keeptrusts_hooks(api) if h.get("url") == url]
+        current = same[0] if same else None
+        if current is not None and not replace and _keeptrusts_ok(current):
+            extra = f"{len(same)} registrations have this URL; delete extras" if same[1:] else ""
+            return _done("Keeptrusts webhook", "already present", current, url, extra)
+        if current is not None:
+            # No documented update call: replace it (the stored secret cannot be read back).
+            await api.call("DELETE", f"/v1/webhooks/{current.get('id')}")
+        note = ""
+        try:
+            created = await api.call("POST", "/v1/webhooks", keeptrusts_body(url, secret, style))
+        except _Rejected:
+            if style is not FieldStyle.BOTH:
+                raise
+            # A strict API may refuse the field names it does not know: the docs' pair alone.
+            created = await api.call(
+                "POST", "/v1/webhooks", keeptrusts_body(url, secret, FieldStyle.DOCS)
+            )
+            note = "sent events/enabled only (the API refused event_types/active alongside)"
+        outcome: Outcome = "updated" if current is not None else "created"
+        return _done("Keeptrusts webhook", outcome, created or {}, url, note)
+
+
+async def _keeptrusts_hooks(api: _Api) -> list[dict[str, Any]]:
+    hooks: list[dict[str, Any]] = []
+    cursor: str | None = None
+    for _ in range(100):
+        params = {"cursor": cursor} if cursor else None
+        page = await api.call("GET", "/v1/webhooks", params=params)
+        items = page.get("data") if isinstance(page, dict) else page
+        hooks += [h for h in items or [] if isinstance(h, dict)]
+        cursor = page.get("next_cursor") if isinstance(page, dict) else None
+        if not cursor:
+            break
+    return hooks
+
+
+def _keeptrusts_ok(hook: dict[str, Any]) -> bool:
+    events = hook.get("events", hook.get("event_types")) or []
+    enabled = hook.get("enabled", hook.get("active", True))
+    return set(KEEPTRUSTS_EVENTS) <= set(events) and enabled is not False
+
+
+# -- Jira -----------------------------------------------------------------------------------
+
+
+def jira_body(
+    settings: JiraSettings, *, url: str, secret: str, jql: str, name: str
+) -> dict[str, Any]:
+    """Cloud (and DC 9) admin-webhook shape, or Data Center 10's (JQL in ``configuration``)."""
+    if settings.flavor == "datacenter":
+        configuration = {"FILTERS": jql, "EXCLUDE_BODY": "false", "secret": secret}
+        return {
+            "name": name,
+            "url": url,
+            "events": list(JIRA_EVENTS),
+            "active": True,
+            "configuration": configuration,
+        }
+    return {
+        "name": name,
+        "url": url,
+        "events": list(JIRA_EVENTS),
+        "filters": {JQL_SECTION: jql},
+        "excludeBody": False,
+        "secret": secret,
+    }
+
+
+async def register_jira_webhook(
+    settings: Settings,
+    *,
+    public_url: str,
+    projects: Sequence[str] = (),
+    name: str = "kt-jira",
+    replace: bool = False,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Registration:
+    """Register a Jira admin webhook (needs *Administer Jira*) with a secret and a JQL filter."""
+    jira = settings.jira
+    if jira.webhook_secret is None:
+        raise ConfigError("jira.webhook_secret is not set: the admin webhook must be signed")
+    url = bridge_url(public_url, JIRA_PATH)
+    secret = jira.webhook_secret.reveal()
+    jql = project_jql(list(projects) or [jira.project])
+    path = JIRA_ADMIN_PATHS[jira.flavor]
+    body = jira_body(jira, url=url, secret=secret, jql=jql, name=name)
+    async with _http(jira.url, _jira_auth(jira), jira.timeout_seconds, transport, secret) as api:
+        listed = await api.call("GET", path)
+        same = [h for h in listed or [] if isinstance(h, dict) and h.get("url") == url]
+        current = same[0] if same else None
+        if current is None:
+            return _done("Jira webhook", "created", await api.call("POST", path, body), url, jql)
+        if not replace and _jira_same(current, body):
+            return _done("Jira webhook", "already present", current, url, jql)
+        hook_id = _jira_id(current)
+        updated = await api.call("PUT", f"{path}/{hook_id}", body)
+        return _done("Jira webhook", "updated", updated or current, url, jql)
+
+
+def _jira_same(current: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    def shape(hook: dict[str, Any]) -> tuple[Any, ...]:
+        config = hook.get("configuration") or {}
+        jql = (hook.get("filters") or {}).get(JQL_SECTION) or config.get("FILTERS") or ""
+        active = hook.get("enabled", hook.get("active", True)) not in (False, "false")
+        return (sorted(hook.get("events") or []), jql, active)
+
+    return shape(current) == shape(wanted)
+
+
+def _jira_id(hook: dict[str, Any]) -> str:
+    if hook.get("id") is not None:
+        return str(hook["id"])
+    return str(hook.get("self", "")).rstrip("/").rsplit("/", 1)[-1]
+
+
+def _jira_auth(settings: JiraSettings) -> dict[str, str]:
+    if settings.flavor == "datacenter":
+        if settings.pat is None:
+            raise ConfigError("jira.pat is not set: Data Center authenticates with a PAT")
+        return {"Authorization": f"Bearer {settings.pat.reveal()}"}
+    if not settings.email or settings.api_token is None:
+        raise ConfigError("jira.email and jira.api_token are needed to register the webhook")
+    basic = httpx.BasicAuth(settings.email, settings.api_token.reveal())
+    request = next(basic.auth_flow(httpx.Request("GET", "http://x")))
+    return {"Authorization": request.headers["Authorization"]}
+
+
+# -- the HTTP boundary ----------------------------------------------------------------------
+
+
+class _Rejected(KtJiraError):
+    """400/422: the server did not take the body as sent."""
+
+
+@dataclass
+class _Api:
+    http: httpx.AsyncClient
+    secret: str
+
+    async def call(
+        self, method: str, path: str, body: Any = None, *, params: dict[str, Any] | None = None
+    ) -> Any:
+        what = f"{method} {self.http.base_url.join(path)}"
+        try:
+            response = await self.http.request(method, path, json=body, params=params)
+        except httpx.HTTPError as exc:
+            raise KtJiraError(f"{what} failed ({type(exc).__name__}); is the URL right?") from None
+        if response.is_success:
+            return response.json() if response.content else None
+        detail = self._scrub(response.text[:300])
+        message = f"{what} answered {response.status_code}: {detail}"
+        if response.status_code in (401, 403):
+            message += " (check the API token; Jira admin webhooks need *Administer Jira*)"
+        raise (_Rejected if response.status_code in (400, 422) else KtJiraError)(message)
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self.secret, "<redacted>") if self.secret else text
+
+
+@asynccontextmanager
+async def _http(
+    base_url: str,
+    headers: dict[str, str],
+    timeout_seconds: float,
+    transport: httpx.AsyncBaseTransport | None,
+    secret: str,
+) -> AsyncIterator[_Api]:
+    async with httpx.AsyncClient(
+        base_url=base_url.rstrip("/"),
+        headers={"Accept": "application/json", "User-Agent": "kt-jira", **headers},
+        timeout=timeout_seconds,
+        transport=transport,
+    ) as http:
+        yield _Api(http, secret)
+
+
+def _done(
+    target: str, outcome: Outcome, hook: dict[str, Any], url: str, detail: str
+) -> Registration:
+    events = hook.get("events", hook.get("event_types")) or []
+    return Registration(
+        target=target,
+        outcome=outcome,
+        webhook_id=_jira_id(hook) if hook else "",
+        url=str(hook.get("url") or url),
+        events=tuple(str(e) for e in events),
+        detail=detail,
+    )

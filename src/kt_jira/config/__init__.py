@@ -1,0 +1,6 @@
+"""The configuration tree: pydantic models, the YAML loader, the content rules and secret
+references.
+
+Loaded once at the edge (``cli``) and passed down. It reads files and the environment only while
+loading or resolving a secret reference; it never talks to Jira, Keeptrusts or the database.
+"""

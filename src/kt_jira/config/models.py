@@ -1,0 +1,418 @@
+"""The configuration tree: strict pydantic models loaded once from YAML at the edge.
+
+Unknown keys and bad values fail with the key, the file and the line. Secrets are
+``SecretRef`` values that never print. ``KT_JIRA__SECTION__KEY`` environment variables override
+the file. Key paths here are a public contract (DESIGN.md): do not rename them.
+"""
+
+from __future__ import annotations
+
+import os
+import string
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from kt_jira.config.rules import Categories as Categories  # re-exported: part of the tree
+from kt_jira.config.rules import Rule as Rule
+from kt_jira.config.rules import RuleMatch as RuleMatch
+from kt_jira.config.rules import RuleSet as RuleSet
+from kt_jira.config.rules import Templates as Templates
+from kt_jira.config.secrets import SecretRef
+from kt_jira.errors import ConfigError
+from kt_jira.tickets.sla import parse_duration
+
+ENV_PREFIX = "KT_JIRA__"
+
+
+def _secret(value: Any) -> SecretRef:
+    if isinstance(value, SecretRef):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a secret reference such as env:NAME or file:PATH")
+    return SecretRef(value.strip())
+
+
+Secret = Annotated[SecretRef, BeforeValidator(_secret), PlainSerializer(lambda s: s.reference)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class ServerSettings(Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    admin_token: Secret | None = None
+    max_body_bytes: int = Field(1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+
+
+class SignatureSettings(Strict):
+    scheme: Literal["hmac-sha256", "standard-webhooks"] = "hmac-sha256"
+    header: str = "X-Keeptrusts-Signature"
+    encoding: Literal["hex", "base64"] = "hex"
+    timestamp_header: str | None = None
+    tolerance_seconds: int = Field(300, ge=1)
+    delivery_id_header: str = "X-Keeptrusts-Delivery"
+
+
+class KeeptrustsWebhookSettings(Strict):
+    secrets: list[Secret] = Field(default_factory=list)
+    insecure_allow_unsigned: bool = False
+    signature: SignatureSettings = SignatureSettings()
+
+
+class KeeptrustsSettings(Strict):
+    api_url: str = "https://api.keeptrusts.com"
+    api_token: Secret | None = None
+    console_url: str = "https://console.keeptrusts.com"
+    webhook: KeeptrustsWebhookSettings = KeeptrustsWebhookSettings()
+    timeout_seconds: float = Field(15.0, gt=0)
+    # The docs show no REST path for resolve; ``{id}`` is the escalation id (URL-quoted).
+    resolve_path: str = Field("/v1/escalations/{id}/resolve", pattern=r"^/.*\{id\}")
+
+
+class JiraFieldNames(Strict):
+    """Concept -> Jira field NAME. ``null`` leaves a concept out of the ticket."""
+
+    escalation_id: str | None = "Escalation ID"
+    policy_name: str | None = "Policy Name"
+    model: str | None = "Model"
+    gateway_id: str | None = "Gateway ID"
+    console_url: str | None = "Console URL"
+
+
+# What a ``jira.correlation.jql`` template may use; each value is inserted as a quoted JQL string.
+JQL_PLACEHOLDERS = ("project", "escalation_id", "label")
+
+
+def jql_template_names(template: str) -> list[str]:
+    """The placeholders of a lookup template; ``ValueError`` names anything else it contains."""
+    names: list[str] = []
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise ValueError(f"not a valid template ({exc}); write braces as {{{{ }}}}") from None
+    for literal, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in JQL_PLACEHOLDERS or spec or conversion:
+            shown = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            allowed = ", ".join(f"{{{p}}}" for p in JQL_PLACEHOLDERS)
+            raise ValueError(f"unknown placeholder {{{shown}}}; use {allowed}")
+        if literal.endswith(('"', "'")):
+            raise ValueError(f"{{{name}}} is inserted already quoted; remove the quotes around it")
+        names.append(name)
+    return names
+
+
+class CorrelationSettings(Strict):
+    """The exactly-once marker an uncertain create searches for (see ``jira/correlation.py``).
+
+    ``label``: the ``kt-esc-<id>`` label, matched exactly. ``field``: the Escalation ID field
+    (``jira.fields.escalation_id``), searched with ``~`` and compared exactly. ``jql``: the
+    ``jql`` template, results compared exactly on the field or the label.
+    """
+
+    marker: Literal["label", "field", "jql"] = "label"
+    # With marker field or jql the label is still added (harmless) unless this is false.
+    add_label: bool = True
+    jql: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CorrelationSettings:
+        if self.marker == "label" and not self.add_label:
+            raise ValueError("add_label: false needs marker field or jql (the label IS the marker)")
+        if self.marker != "jql":
+            if self.jql is not None:
+                raise ValueError("jql is used only with marker: jql")
+            return self
+        if not self.jql or not self.jql.strip():
+            raise ValueError(
+                "marker: jql needs a jql template, e.g. "
+                "'project = {project} AND \"Escalation ID\" ~ {escalation_id}'"
+            )
+        if not {"escalation_id", "label"} & set(jql_template_names(self.jql)):
+            raise ValueError("the jql template must use {escalation_id} or {label}")
+        return self
+
+
+class JiraSettings(Strict):
+    url: str = "https://example.atlassian.net"
+    flavor: Literal["cloud", "datacenter"] = "cloud"
+    email: str | None = None
+    api_token: Secret | None = None
+    pat: Secret | None = None
+    project: str = Field("AIGOV", min_length=1, max_length=255)
+    webhook_secret: Secret | None = None
+    # Extra secrets accepted too, for rotation (the old and the new one, for a while).
+    webhook_secrets: list[Secret] = Field(default_factory=list)
+    # Jira does not bind its signature to a time: older deliveries are replays (0: no limit).
+    webhook_max_age_seconds: int = Field(24 * 3600, ge=0)
+    fields: JiraFieldNames = JiraFieldNames()
+    timeout_seconds: float = Field(30.0, gt=0)
+    # Client-side budget, kept below the site's limit so Jira rarely has to say 429.
+    max_requests_per_second: float = Field(10.0, gt=0)
+    # Search is eventually consistent: after an uncertain create, wait this long before trusting
+    # a "not found" and creating again.
+    search_consistency_delay_seconds: float = Field(15.0, ge=0)
+    retry_after_floor_seconds: float = Field(1.0, ge=0)
+    metadata_cache_seconds: float = Field(300.0, ge=0)
+    correlation: CorrelationSettings = CorrelationSettings()
+
+    @model_validator(mode="after")
+    def _marker_is_comparable(self) -> JiraSettings:
+        marker = self.correlation
+        if self.fields.escalation_id is None and (
+            marker.marker == "field" or (marker.marker == "jql" and not marker.add_label)
+        ):
+            raise ValueError(
+                f"correlation.marker: {marker.marker} compares the Escalation ID field exactly, "
+                "but fields.escalation_id is null; name the field or use marker: label"
+            )
+        return self
+
+
+class WorkerSettings(Strict):
+    concurrency: int = Field(4, ge=1, le=256)
+    lease_seconds: float = Field(60.0, ge=1)
+    poll_interval_seconds: float = Field(0.5, gt=0)
+    max_attempts: int = Field(12, ge=1)
+    backoff_base_seconds: float = Field(2.0, gt=0)
+    backoff_max_seconds: float = Field(600.0, gt=0)
+    shutdown_grace_seconds: float = Field(20.0, ge=0)
+
+
+class ReconcileSettings(Strict):
+    """``kt-jira reconcile`` and its periodic run in the worker (see ``reconcile.py``)."""
+
+    # How often the worker reconciles (one replica at a time); null or "0" turns it off.
+    interval: str | None = "15m"
+    # How far back Jira search looks for changed issues (`updated >= -since`).
+    since: str = "7d"
+    # Issues of the bridge carry this label; the Jira search is narrowed to it.
+    jira_label: str = "ai-governance"
+    # Keeptrusts' list-escalations API; names are configurable because the docs show none.
+    escalations_path: str = "/v1/escalations"
+    status_param: str = "status"
+    open_status: str = "open"
+    cursor_param: str = "cursor"
+    limit_param: str = "limit"
+    page_size: int = Field(100, ge=1, le=1000)
+    data_key: str = "data"
+    next_cursor_key: str = "next_cursor"
+    max_pages: int = Field(1000, ge=1)
+    # The resolution a folded duplicate gets, when the transition screen offers it.
+    duplicate_resolution: str = "Duplicate"
+
+    @field_validator("interval", mode="before")
+    @classmethod
+    def _interval(cls, value: Any) -> str | None:
+        if value is None or str(value).strip() in ("", "0"):
+            return None
+        parse_duration(str(value).strip())
+        return str(value).strip()
+
+    @field_validator("since")
+    @classmethod
+    def _since(cls, value: str) -> str:
+        parse_duration(value)
+        return value.strip()
+
+
+class SyncSettings(Strict):
+    """Two-way status sync (``sync.py``); each direction has its own switch.
+
+    Outbound is Keeptrusts -> Jira (an upstream resolution moves the issue to done); inbound is
+    Jira -> Keeptrusts (an issue entering a done status resolves the escalation).
+    """
+
+    status_outbound: bool = True
+    status_inbound: bool = True
+    # Jira resolution name -> Keeptrusts outcome; a name not listed passes through (the guide).
+    resolution_to_keeptrusts: dict[str, str] = Field(default_factory=dict)
+    # Keeptrusts outcome -> Jira resolution name; unlisted: Done, Fixed, ... if the screen has it.
+    resolution_to_jira: dict[str, str] = Field(default_factory=dict)
+    # The Jira-side resolution assumed when an issue is done without one.
+    default_resolution: str = Field("Done", min_length=1)
+    # Jira accountId -> Keeptrusts user id sent as X-Actor-Id; anyone else is default_actor_id.
+    actor_map: dict[str, str] = Field(default_factory=dict)
+    default_actor_id: str = Field("kt-jira", min_length=1)
+    # Added (with a comment) when the workflow has no path to a done status.
+    resolved_upstream_label: str = Field(
+        "kt-resolved-upstream", min_length=1, max_length=255, pattern=r"^\S+$"
+    )
+    max_transition_hops: int = Field(5, ge=1, le=20)
+    # Jira webhooks that name no author count as echoes this long after the bridge's own writes.
+    echo_window_seconds: float = Field(120.0, ge=0)
+    # A resolve that finds the issue not created yet looks again after this long.
+    pending_create_retry_seconds: float = Field(5.0, gt=0)
+
+
+class Settings(Strict):
+    database_url: str = "sqlite:///kt-jira.db"
+    server: ServerSettings = ServerSettings()
+    keeptrusts: KeeptrustsSettings = KeeptrustsSettings()
+    jira: JiraSettings = JiraSettings()
+    worker: WorkerSettings = WorkerSettings()
+    reconcile: ReconcileSettings = ReconcileSettings()
+    sync: SyncSettings = SyncSettings()
+    rules: list[Rule] = Field(default_factory=list)
+    # Policy name (case-insensitive glob or re:regex) -> category, for payloads without one.
+    categories: Categories = Field(default_factory=dict)
+    templates: Templates = Templates()
+
+
+def load_settings(path: str | Path, *, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read, override from the environment, validate; ``ConfigError`` names key, file and line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
+    data, lines = _load_yaml(text, path)
+    _apply_env(data, os.environ if environ is None else environ)
+    return settings_from_dict(data, source=str(path), lines=lines)
+
+
+def settings_from_dict(
+    data: Mapping[str, Any],
+    *,
+    source: str = "<dict>",
+    lines: Mapping[tuple[str, ...], int] | None = None,
+) -> Settings:
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, source, lines or {})) from None
+    _label_secrets(settings)
+    return settings
+
+
+def _describe(exc: ValidationError, source: str, lines: Mapping[tuple[str, ...], int]) -> str:
+    problems = []
+    for error in exc.errors():
+        loc = tuple(str(part) for part in error["loc"])
+        key = ".".join(loc) or "<top level>"
+        line = _line_for(loc, lines)
+        where = f"{source}, line {line}" if line else source
+        if error["type"] == "extra_forbidden":
+            problems.append(f"{key}: unknown key ({where}); check the spelling against DESIGN.md")
+        else:
+            problems.append(f"{key}: {error['msg']} ({where})")
+    return "invalid configuration:\n  " + "\n  ".join(problems)
+
+
+def _line_for(loc: tuple[str, ...], lines: Mapping[tuple[str, ...], int]) -> int | None:
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return None
+
+
+def _load_yaml(text: str, path: Path) -> tuple[dict[str, Any], dict[tuple[str, ...], int]]:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if node is None:
+        return {}, {}
+    lines: dict[tuple[str, ...], int] = {}
+    data = _construct(node, (), lines)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of keys")
+    return data, lines
+
+
+def _construct(node: yaml.Node, path: tuple[str, ...], lines: dict[tuple[str, ...], int]) -> Any:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in result:
+                raise ConfigError(
+                    f"{'.'.join((*path, key))}: duplicate key (line {key_node.start_mark.line + 1})"
+                )
+            lines[(*path, key)] = key_node.start_mark.line + 1
+            result[key] = _construct(value_node, (*path, key), lines)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(item, (*path, str(i)), lines) for i, item in enumerate(node.value)]
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_object(node, deep=True)
+    finally:
+        loader.dispose()
+
+
+def _apply_env(data: dict[str, Any], environ: Mapping[str, str]) -> None:
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        keys = [part.lower() for part in name[len(ENV_PREFIX) :].split("__") if part]
+        if not keys:
+            continue
+        target = data
+        for key in keys[:-1]:
+            existing = target.get(key)
+            if not isinstance(existing, dict):
+                existing = {}
+                target[key] = existing
+            target = existing
+        target[keys[-1]] = yaml.safe_load(raw) if raw.strip() else raw
+
+
+def _label_secrets(settings: Settings) -> None:
+    """Tell each secret where it came from, so errors about it name the key."""
+    pairs: list[tuple[str, SecretRef | None]] = [
+        ("server.admin_token", settings.server.admin_token),
+        ("keeptrusts.api_token", settings.keeptrusts.api_token),
+        ("jira.api_token", settings.jira.api_token),
+        ("jira.pat", settings.jira.pat),
+        ("jira.webhook_secret", settings.jira.webhook_secret),
+    ]
+    pairs += [
+        (f"jira.webhook_secrets[{i}]", s) for i, s in enumerate(settings.jira.webhook_secrets)
+    ]
+    pairs += [
+        (f"keeptrusts.webhook.secrets[{i}]", s)
+        for i, s in enumerate(settings.keeptrusts.webhook.secrets)
+    ]
+    for where, secret in pairs:
+        if secret is not None:
+            secret.where = where
+
+
+def inline_secrets(settings: Settings) -> list[str]:
+    """Keys whose secret is written into the file itself (a warning, not an error)."""
+    found = []
+    for key, secret in iter_secrets(settings):
+        if secret.inline:
+            found.append(key)
+    return found
+
+
+def iter_secrets(settings: Settings) -> list[tuple[str, SecretRef]]:
+    candidates = [
+        settings.server.admin_token,
+        settings.keeptrusts.api_token,
+        settings.jira.api_token,
+        settings.jira.pat,
+        settings.jira.webhook_secret,
+        *settings.jira.webhook_secrets,
+        *settings.keeptrusts.webhook.secrets,
+    ]
+    return [(s.where, s) for s in candidates if s is not None]

@@ -1,0 +1,131 @@
+"""The job contract: every job kind, its unique key, its priority and its payload.
+
+Pure. The factories here are the only way to build a ``NewJob``: web intake, handlers, sync and
+reconcile all call them, so one piece of work always gets one key and enqueueing it twice is a
+no-op. A key's format is part of the stored data: change it only with a migration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, TypedDict
+
+# Lower runs first. Creates go before updates (DESIGN.md, "Exactly once").
+PRIORITY_CREATE = 0
+PRIORITY_UPDATE = 10
+
+
+class Kind(StrEnum):
+    """Every job kind the worker runs; the value is what the ``jobs.kind`` column holds."""
+
+    CREATE_ISSUE = "create_issue"  #: Keeptrusts -> Jira: the escalation's ticket, exactly once
+    JIRA_EVENT = "jira_event"  #: one verified Jira webhook delivery to apply
+    RESOLVE_KEEPTRUSTS = "resolve_keeptrusts"  #: inbound: the ticket is done, resolve upstream
+    RESOLVE_JIRA = "resolve_jira"  #: outbound: the escalation closed, walk the ticket to done
+    EXPLAIN_REOPEN = "explain_reopen"  #: a ticket reopened after a final Keeptrusts resolve
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewJob:
+    """A job to enqueue; ``job_key`` is unique, so enqueueing the same key twice is a no-op."""
+
+    kind: str
+    job_key: str
+    payload: Mapping[str, Any]
+    run_at: datetime
+    priority: int = PRIORITY_UPDATE
+
+
+class EscalationPayload(TypedDict):
+    """``create_issue`` and ``resolve_jira``: the escalation; the rest is read from the store."""
+
+    escalation_id: str
+
+
+class JiraEventPayload(TypedDict):
+    """``jira_event``: the parsed event (``JiraEvent.as_job()``); the store may add the id."""
+
+    event: dict[str, Any]
+
+
+class ResolveKeeptrustsPayload(TypedDict):
+    """``resolve_keeptrusts``: ``resolution`` is the Jira resolution name, mapped on use."""
+
+    escalation_id: str
+    issue_id: str
+    issue_key: str
+    resolution: str
+    actor_name: str
+    actor_account_id: str
+
+
+class ExplainReopenPayload(TypedDict):
+    escalation_id: str
+    actor_name: str
+
+
+def key(kind: Kind, *parts: str) -> str:
+    """``kind:part:part``: the unique key of one piece of work."""
+    return ":".join((kind.value, *parts))
+
+
+def create_issue(escalation_id: str, *, run_at: datetime) -> NewJob:
+    """Create the escalation's ticket; one per escalation, ever."""
+    payload: EscalationPayload = {"escalation_id": escalation_id}
+    return _job(Kind.CREATE_ISSUE, (escalation_id,), payload, run_at, priority=PRIORITY_CREATE)
+
+
+def jira_event(event: Mapping[str, Any], *, delivery_id: str, run_at: datetime) -> NewJob:
+    """Apply one Jira delivery (``event``: ``JiraEvent.as_job()``), once per delivery id."""
+    payload: JiraEventPayload = {"event": dict(event)}
+    return _job(Kind.JIRA_EVENT, (delivery_id,), payload, run_at)
+
+
+def resolve_jira(escalation_id: str, *, run_at: datetime) -> NewJob:
+    """Outbound: move the ticket of a closed escalation to done (the resolution is stored)."""
+    payload: EscalationPayload = {"escalation_id": escalation_id}
+    return _job(Kind.RESOLVE_JIRA, (escalation_id,), payload, run_at)
+
+
+def resolve_keeptrusts(
+    *,
+    escalation_id: str,
+    issue_id: str,
+    issue_key: str,
+    resolution: str,
+    actor_name: str,
+    actor_account_id: str,
+    run_at: datetime,
+) -> NewJob:
+    """Inbound: resolve the escalation in Keeptrusts; ``resolution`` is the Jira name."""
+    payload: ResolveKeeptrustsPayload = {
+        "escalation_id": escalation_id,
+        "issue_id": issue_id,
+        "issue_key": issue_key,
+        "resolution": resolution,
+        "actor_name": actor_name,
+        "actor_account_id": actor_account_id,
+    }
+    return _job(Kind.RESOLVE_KEEPTRUSTS, (escalation_id,), payload, run_at)
+
+
+def explain_reopen(escalation_id: str, *, change: str, actor_name: str, run_at: datetime) -> NewJob:
+    """One explanatory comment per reopen (``change``: its changelog id)."""
+    payload: ExplainReopenPayload = {"escalation_id": escalation_id, "actor_name": actor_name}
+    return _job(Kind.EXPLAIN_REOPEN, (escalation_id, change), payload, run_at)
+
+
+def _job(
+    kind: Kind,
+    parts: tuple[str, ...],
+    payload: Mapping[str, Any],
+    run_at: datetime,
+    *,
+    priority: int = PRIORITY_UPDATE,
+) -> NewJob:
+    return NewJob(
+        kind=kind.value, job_key=key(kind, *parts), payload=payload, run_at=run_at, priority=priority
+    )

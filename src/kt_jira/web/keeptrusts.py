@@ -1,0 +1,137 @@
+"""Webhook intake: verify the raw body, persist, acknowledge. Nothing else happens here.
+
+401 stores nothing; a signed body that cannot be used is quarantined (400/422) so it can be
+inspected and replayed; a good one is recorded with its escalation and jobs in one transaction.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import structlog
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from kt_jira.config.models import Settings
+from kt_jira.errors import PayloadError, SignatureError
+from kt_jira.events.keeptrusts import EscalationEvent, EventType, parse_event
+from kt_jira.metrics import Metrics
+from kt_jira.signing import SignatureScheme, VerifiedDelivery, verify
+from kt_jira.store import NewJob, Store
+from kt_jira.sync.jobs import resolve_jira_job
+from kt_jira.tickets.create import CREATE_ISSUE, create_job_key
+from kt_jira.web.body import BodyTooLarge, read_limited
+
+log = structlog.get_logger("kt_jira.web")
+
+
+def problem(status: int, detail: str, **extra: object) -> JSONResponse:
+    return JSONResponse({"detail": detail, **extra}, status_code=status)
+
+
+@dataclass(kw_only=True)
+class KeeptrustsIntake:
+    settings: Settings
+    store: Store
+    metrics: Metrics
+    on_enqueue: Callable[[], None]
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    @property
+    def scheme(self) -> SignatureScheme:
+        sig = self.settings.keeptrusts.webhook.signature
+        return SignatureScheme(
+            kind=sig.scheme,
+            header=sig.header,
+            encoding=sig.encoding,
+            timestamp_header=sig.timestamp_header,
+            tolerance_seconds=sig.tolerance_seconds,
+            id_header=sig.delivery_id_header,
+        )
+
+    async def handle(self, request: Request) -> JSONResponse:
+        started = time.perf_counter()
+        try:
+            response = await self._handle(request)
+        finally:
+            self.metrics.intake_seconds.labels(source="keeptrusts").observe(
+                time.perf_counter() - started
+            )
+        return response
+
+    async def _handle(self, request: Request) -> JSONResponse:
+        webhook = self.settings.keeptrusts.webhook
+        try:
+            body = await read_limited(request, self.settings.server.max_body_bytes)
+        except BodyTooLarge:
+            return self._count(
+                "too_large",
+                problem(413, f"body exceeds {self.settings.server.max_body_bytes} bytes"),
+            )
+        try:
+            delivery = verify(
+                source="keeptrusts",
+                body=body,
+                headers=request.headers,
+                secrets=[secret.reveal() for secret in webhook.secrets],
+                scheme=self.scheme,
+                now=self.clock(),
+                allow_unsigned=webhook.insecure_allow_unsigned,
+            )
+        except SignatureError as exc:
+            return self._count(
+                "unauthorized", problem(401, f"{exc}: sign the raw body with the webhook secret")
+            )
+        try:
+            event = parse_event(body)
+        except PayloadError as exc:
+            row = await self.store.quarantine(delivery, reason=str(exc), http_status=exc.status)
+            log.warning(
+                "webhook.quarantined", delivery_id=delivery.delivery_id, reason=str(exc), row=row
+            )
+            return self._count("quarantined", problem(exc.status, str(exc), quarantine_id=row))
+        return await self._record(delivery, event)
+
+    async def _record(self, delivery: VerifiedDelivery, event: EscalationEvent) -> JSONResponse:
+        if event.type is EventType.OTHER or event.escalation is None:
+            await self.store.record_ignored(delivery, event_type=event.raw_type)
+            return self._count(
+                "ignored", JSONResponse({"status": "ignored", "event_type": event.raw_type}, 202)
+            )
+        jobs = []
+        if event.type is EventType.CREATED:
+            jobs.append(
+                NewJob(
+                    kind=CREATE_ISSUE,
+                    job_key=create_job_key(event.escalation.escalation_id),
+                    payload={"escalation_id": event.escalation.escalation_id},
+                    priority=0,
+                    run_at=delivery.received_at,
+                )
+            )
+        elif event.type in (EventType.RESOLVED, EventType.EXPIRED):
+            # Outbound sync; its handler knows an echo of the bridge's own resolve.
+            escalation_id = event.escalation.escalation_id
+            jobs.append(resolve_jira_job(escalation_id, run_at=delivery.received_at))
+        outcome = await self.store.ingest(
+            delivery,
+            event_key=event.dedup_key,
+            escalation=event.escalation,
+            resolution=event.resolution,
+            event_type=event.type.value,
+            jobs=jobs,
+        )
+        if outcome.duplicate:
+            return self._count("duplicate", JSONResponse({"status": "duplicate"}, 200))
+        if jobs:
+            self.on_enqueue()
+        log.info("webhook.accepted", delivery_id=delivery.delivery_id, event_type=event.type.value,
+                 escalation_id=event.escalation.escalation_id)  # fmt: skip
+        return self._count("accepted", JSONResponse({"status": "accepted"}, 202))
+
+    def _count(self, outcome: str, response: JSONResponse) -> JSONResponse:
+        self.metrics.deliveries.labels(source="keeptrusts", outcome=outcome).inc()
+        return response
