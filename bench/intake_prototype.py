@@ -28,11 +28,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bench.common import escalation_body, scratch_postgres
 from kt_jira.events.keeptrusts import EscalationEvent, parse_event
+from kt_jira.jobs import Kind, NewJob, key
 from kt_jira.signing import SignatureScheme, VerifiedDelivery, sign, verify
-from kt_jira.store import NewJob, Store, open_store
+from kt_jira.store import Store, open_store
 from kt_jira.store.escalations import DESCRIPTIVE
 from kt_jira.store.tables import audit, deliveries, escalations, jobs
-from kt_jira.tickets.create import CREATE_ISSUE, create_job_key
+
+CREATE_ISSUE = Kind.CREATE_ISSUE.value
+
+
+def create_job_key(escalation_id: str) -> str:
+    return key(Kind.CREATE_ISSUE, escalation_id)
+
 
 SCHEME = SignatureScheme()
 SECRET = "prototype-secret"

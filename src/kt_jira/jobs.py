@@ -8,10 +8,10 @@ no-op. A key's format is part of the stored data: change it only with a migratio
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 # Lower runs first. Creates go before updates (DESIGN.md, "Exactly once").
 PRIORITY_CREATE = 0
@@ -46,9 +46,11 @@ class EscalationPayload(TypedDict):
 
 
 class JiraEventPayload(TypedDict):
-    """``jira_event``: the parsed event (``JiraEvent.as_job()``); the store may add the id."""
+    """``jira_event``: the parsed event (``JiraEvent.as_job()``); ``escalation_id`` is added
+    when the store finds the issue linked (``linked_to``)."""
 
     event: dict[str, Any]
+    escalation_id: NotRequired[str]
 
 
 class ResolveKeeptrustsPayload(TypedDict):
@@ -65,6 +67,10 @@ class ResolveKeeptrustsPayload(TypedDict):
 class ExplainReopenPayload(TypedDict):
     escalation_id: str
     actor_name: str
+
+
+#: Joins a job's key and a stamp for a repeat of finished work (see ``again``).
+REPEAT_SEPARATOR = ":reconcile:"
 
 
 def key(kind: Kind, *parts: str) -> str:
@@ -118,6 +124,21 @@ def explain_reopen(escalation_id: str, *, change: str, actor_name: str, run_at: 
     return _job(Kind.EXPLAIN_REOPEN, (escalation_id, change), payload, run_at)
 
 
+def again(job: NewJob, *, now: datetime) -> NewJob:
+    """The same work under a fresh key, for a repair after the first job finished.
+
+    Its key starts with the original's and ``REPEAT_SEPARATOR``, so the original's key still
+    finds every repeat of it.
+    """
+    stamp = now.strftime("%Y%m%dT%H%M%S%fZ")
+    return replace(job, job_key=f"{job.job_key}{REPEAT_SEPARATOR}{stamp}")
+
+
+def linked_to(job: NewJob, escalation_id: str) -> NewJob:
+    """``job`` carrying the escalation its issue is linked to (known only inside the store)."""
+    return replace(job, payload={**job.payload, "escalation_id": escalation_id})
+
+
 def _job(
     kind: Kind,
     parts: tuple[str, ...],
@@ -126,6 +147,7 @@ def _job(
     *,
     priority: int = PRIORITY_UPDATE,
 ) -> NewJob:
+    job_key = key(kind, *parts)
     return NewJob(
-        kind=kind.value, job_key=key(kind, *parts), payload=payload, run_at=run_at, priority=priority
+        kind=kind.value, job_key=job_key, payload=payload, run_at=run_at, priority=priority
     )

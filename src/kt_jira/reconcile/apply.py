@@ -9,23 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
+from kt_jira import jobs
 from kt_jira.config.models import Settings
 from kt_jira.errors import KtJiraError
 from kt_jira.events.keeptrusts import Escalation, Resolution
 from kt_jira.jira import JiraClient
 from kt_jira.reconcile.fold import fold_duplicate
-from kt_jira.reconcile.plan import (
-    CREATE_ISSUE,
-    RESOLVE_JIRA,
-    RESOLVE_KEEPTRUSTS,
-    Action,
-    ActionKind,
-)
+from kt_jira.reconcile.plan import Action, ActionKind
 from kt_jira.reconcile.source import escalation_from
 from kt_jira.render.text import correlation_label
-from kt_jira.store import PRIORITY_CREATE, PRIORITY_UPDATE, NewJob, Store
+from kt_jira.store import Store
 from kt_jira.store.reconcile import Attempt
 from kt_jira.tickets.rules import decide
 
@@ -55,7 +49,7 @@ class Repairs:
             return [f"{folded.issue_key} → {folded.status} ({how})"], True
         if first.kind is ActionKind.LEARN and first.remote is not None:
             escalation = escalation_from(first.remote)
-            job = self._create_job(eid, now) if follow is not None else None
+            job = jobs.create_issue(eid, run_at=now) if follow is not None else None
             searching = follow is not None and follow.search_first
             attempt = self._attempt(escalation, now) if searching else None
             key = await self.store.learn_escalation(
@@ -74,7 +68,7 @@ class Repairs:
                 resolved_by=remote.resolved_by,
                 resolved_at=remote.resolved_at,
             )
-            job = self._job(RESOLVE_JIRA, eid, {"escalation_id": eid}, now) if follow else None
+            job = jobs.resolve_jira(eid, run_at=now) if follow else None
             key = await self.store.record_resolution(
                 eid, resolution, expired=remote.status == "expired", now=now, job=job
             )
@@ -83,44 +77,26 @@ class Repairs:
             record = await self.store.get_escalation(eid) if first.search_first else None
             attempt = self._attempt(record.escalation, now) if record is not None else None
             key = await self.store.enqueue_again(
-                self._create_job(eid, now), now=now, attempt=attempt
+                jobs.create_issue(eid, run_at=now), now=now, attempt=attempt
             )
             return [_queued(key)], key is not None
         if first.kind is ActionKind.RESOLVE_JIRA:
-            job = self._job(RESOLVE_JIRA, eid, {"escalation_id": eid}, now)
-            key = await self.store.enqueue_again(job, now=now)
+            key = await self.store.enqueue_again(jobs.resolve_jira(eid, run_at=now), now=now)
             return [_queued(key)], key is not None
         if first.kind is ActionKind.RESOLVE_KEEPTRUSTS:
-            payload = {
-                "escalation_id": eid,
-                "issue_id": first.issue_id,
-                "issue_key": first.issue_key,
-                "resolution": first.resolution,
+            job = jobs.resolve_keeptrusts(
+                escalation_id=eid,
+                issue_id=first.issue_id,
+                issue_key=first.issue_key,
+                resolution=first.resolution,
                 # Search does not say who closed the issue; the handler names the issue instead.
-                "actor_name": "",
-                "actor_account_id": "",
-            }
-            key = await self.store.enqueue_again(
-                self._job(RESOLVE_KEEPTRUSTS, eid, payload, now), now=now
+                actor_name="",
+                actor_account_id="",
+                run_at=now,
             )
+            key = await self.store.enqueue_again(job, now=now)
             return [_queued(key)], key is not None
         raise ValueError(f"reconcile cannot carry out {first.kind.value!r}")
-
-    def _create_job(self, eid: str, now: datetime) -> NewJob:
-        return self._job(CREATE_ISSUE, eid, {"escalation_id": eid}, now, priority=PRIORITY_CREATE)
-
-    def _job(
-        self,
-        kind: str,
-        eid: str,
-        payload: dict[str, Any],
-        now: datetime,
-        *,
-        priority: int = PRIORITY_UPDATE,
-    ) -> NewJob:
-        return NewJob(
-            kind=kind, job_key=f"{kind}:{eid}", payload=payload, run_at=now, priority=priority
-        )
 
     def _attempt(self, escalation: Escalation, now: datetime) -> Attempt:
         """The project the create will use (rules may route elsewhere) and the marker."""

@@ -12,11 +12,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from kt_jira.jobs import Kind
 from kt_jira.render.text import correlation_label
 
-CREATE_ISSUE = "create_issue"
-RESOLVE_JIRA = "resolve_jira"
-RESOLVE_KEEPTRUSTS = "resolve_keeptrusts"
 OPEN = "open"
 CLOSED = frozenset({"resolved", "expired"})
 MARKER_PREFIX = "kt-esc-"
@@ -224,12 +222,12 @@ class _Context:
             return actions
         if linked.done:
             return actions
-        state = self.jobs.get((RESOLVE_JIRA, eid))
+        state = self.jobs.get((Kind.RESOLVE_JIRA, eid))
         if state is JobState.DONE and loc.status in CLOSED:
             why = f"{linked.key} was reopened after the bridge resolved it; resolve is final"
             return [*actions, _note(eid, why, linked)]
         why = f"closed in Keeptrusts, {linked.key} is still {linked.status or 'open'}"
-        return [*actions, self._job(RESOLVE_JIRA, ActionKind.RESOLVE_JIRA, eid, why, linked)]
+        return [*actions, self._job(Kind.RESOLVE_JIRA, ActionKind.RESOLVE_JIRA, eid, why, linked)]
 
     def _open_upstream(
         self,
@@ -246,10 +244,14 @@ class _Context:
         if not loc.linked:
             search = bool(group) or loc.link_state == "attempting"
             why = "open in Keeptrusts with no ticket"
-            return [self._job(CREATE_ISSUE, ActionKind.CREATE, eid, why, None, search_first=search)]
+            return [
+                self._job(Kind.CREATE_ISSUE, ActionKind.CREATE, eid, why, None, search_first=search)
+            ]
         if linked is not None and linked.done:
             why = f"{linked.key} is {linked.status or 'done'} in Jira, still open in Keeptrusts"
-            action = self._job(RESOLVE_KEEPTRUSTS, ActionKind.RESOLVE_KEEPTRUSTS, eid, why, linked)
+            action = self._job(
+                Kind.RESOLVE_KEEPTRUSTS, ActionKind.RESOLVE_KEEPTRUSTS, eid, why, linked
+            )
             return [action]
         return []
 
@@ -280,7 +282,7 @@ class _Context:
     def fold(self, eid: str, loc: LocalEscalation | None, group: list[JiraIssue]) -> list[Action]:
         if not group:
             return []
-        in_flight = self.jobs.get((CREATE_ISSUE, eid)) is JobState.PENDING or (
+        in_flight = self.jobs.get((Kind.CREATE_ISSUE, eid)) is JobState.PENDING or (
             loc is not None and loc.link_state == "attempting"
         )
         if loc is not None and loc.linked:

@@ -23,11 +23,9 @@ from kt_jira.config.models import Settings
 from kt_jira.errors import PermanentError
 from kt_jira.jira import JiraClient
 from kt_jira.jira.search import search_all
+from kt_jira.jobs import Kind
 from kt_jira.reconcile.apply import Repairs, follow_up
 from kt_jira.reconcile.plan import (
-    CREATE_ISSUE,
-    RESOLVE_JIRA,
-    RESOLVE_KEEPTRUSTS,
     Action,
     ActionKind,
     JiraIssue,
@@ -47,7 +45,7 @@ from kt_jira.store import Store
 from kt_jira.tickets.sla import parse_duration
 
 LOCK = "reconcile"
-JOB_KINDS = (CREATE_ISSUE, RESOLVE_JIRA, RESOLVE_KEEPTRUSTS)
+JOB_KINDS = (Kind.CREATE_ISSUE, Kind.RESOLVE_JIRA, Kind.RESOLVE_KEEPTRUSTS)
 SEARCH_FIELDS = ("labels", "created", "updated", "status", "resolution")
 log = structlog.get_logger("kt_jira.reconcile")
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from kt_jira.store.engine import normalise_url
 from kt_jira.store.models import (
-    PRIORITY_CREATE,
-    PRIORITY_UPDATE,
     AuditRecord,
     DeliveryRecord,
     DeliveryStatus,
@@ -20,15 +18,12 @@ from kt_jira.store.models import (
     JobStatus,
     LinkRecord,
     LinkState,
-    NewJob,
     Outcome,
 )
 from kt_jira.store.store import Store, open_store
 from kt_jira.store.sync_store import JiraStatus, SyncStore
 
 __all__ = [
-    "PRIORITY_CREATE",
-    "PRIORITY_UPDATE",
     "AuditRecord",
     "DeliveryRecord",
     "DeliveryStatus",
@@ -40,7 +35,6 @@ __all__ = [
     "JobStatus",
     "LinkRecord",
     "LinkState",
-    "NewJob",
     "Outcome",
     "Store",
     "SyncStore",

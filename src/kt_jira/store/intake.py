@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kt_jira.errors import KtJiraError
 from kt_jira.events.keeptrusts import Escalation, Resolution
+from kt_jira.jobs import NewJob
 from kt_jira.signing import VerifiedDelivery
 from kt_jira.store import audit, escalations, queue
-from kt_jira.store.models import DeliveryRecord, DeliveryStatus, IngestOutcome, NewJob, Outcome
+from kt_jira.store.models import DeliveryRecord, DeliveryStatus, IngestOutcome, Outcome
 from kt_jira.store.tables import deliveries
 
 EVENT_KEY_CHARS = 500  # deliveries.event_key

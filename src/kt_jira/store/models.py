@@ -6,7 +6,6 @@ Statuses are ``StrEnum`` members, so ``job.status == "queued"`` holds as well as
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -44,22 +43,6 @@ class Outcome(StrEnum):
     ACCEPTED = "accepted"
     DUPLICATE = "duplicate"
     IGNORED = "ignored"
-
-
-# Priorities: lower runs first. Creates go before updates (DESIGN.md, "Exactly once").
-PRIORITY_CREATE = 0
-PRIORITY_UPDATE = 10
-
-
-@dataclass(frozen=True, kw_only=True)
-class NewJob:
-    """A job to enqueue; ``job_key`` is unique, so enqueueing the same key twice is a no-op."""
-
-    kind: str
-    job_key: str
-    payload: Mapping[str, Any]
-    run_at: datetime
-    priority: int = PRIORITY_UPDATE
 
 
 @dataclass(frozen=True, kw_only=True)

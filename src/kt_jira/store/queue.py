@@ -17,8 +17,9 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from kt_jira.jobs import NewJob
 from kt_jira.store import audit
-from kt_jira.store.models import Job, JobStatus, NewJob
+from kt_jira.store.models import Job, JobStatus
 from kt_jira.store.tables import jobs
 
 ENTITY = "job"

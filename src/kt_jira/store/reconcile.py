@@ -16,15 +16,17 @@ from typing import Any
 from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from kt_jira import jobs as job_contract
 from kt_jira.events.keeptrusts import Escalation, Resolution
+from kt_jira.jobs import NewJob
 from kt_jira.store import audit, links, queue
 from kt_jira.store.escalations import DESCRIPTIVE
-from kt_jira.store.models import EscalationStatus, JobStatus, NewJob
+from kt_jira.store.models import EscalationStatus, JobStatus
 from kt_jira.store.tables import escalations, jobs
 from kt_jira.store.tables import links as links_table
 
 CHUNK = 500  # ids per IN (...) list: well under every driver's parameter limit
-RECONCILE_SUFFIX = ":reconcile:"
+RECONCILE_SUFFIX = job_contract.REPEAT_SEPARATOR
 SOURCE = {"source": "reconcile"}
 ACTIVE = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
 
@@ -229,12 +231,5 @@ async def _follow_up(
         )
     if await queue.enqueue(conn, job, now=now) is not None:
         return job.job_key
-    stamp = now.strftime("%Y%m%dT%H%M%S%fZ")
-    again = NewJob(
-        kind=job.kind,
-        job_key=f"{job.job_key}{RECONCILE_SUFFIX}{stamp}",
-        payload=job.payload,
-        run_at=job.run_at,
-        priority=job.priority,
-    )
+    again = job_contract.again(job, now=now)
     return again.job_key if await queue.enqueue(conn, again, now=now) is not None else None

@@ -19,6 +19,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from kt_jira.events.keeptrusts import Escalation, Resolution
+from kt_jira.jobs import NewJob
 from kt_jira.signing import VerifiedDelivery
 from kt_jira.store import audit, counts, engine, escalations, intake, links, locks, migrate, queue
 from kt_jira.store import reconcile as reconcile_sql
@@ -29,7 +30,6 @@ from kt_jira.store.models import (
     IngestOutcome,
     Job,
     LinkRecord,
-    NewJob,
 )
 from kt_jira.store.sync_store import SyncStore
 

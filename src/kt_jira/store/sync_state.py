@@ -16,10 +16,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from kt_jira import jobs as job_contract
 from kt_jira.events.keeptrusts import Resolution
+from kt_jira.jobs import NewJob
 from kt_jira.signing import VerifiedDelivery
 from kt_jira.store import audit, intake, queue
-from kt_jira.store.models import EscalationStatus, IngestOutcome, Job, NewJob, Outcome
+from kt_jira.store.models import EscalationStatus, IngestOutcome, Job, Outcome
 from kt_jira.store.tables import UTCDateTime, deliveries, escalations, jobs, links
 
 ENTITY = "link"
@@ -66,13 +68,7 @@ async def ingest_jira(
     escalation_id = await linked_escalation(conn, issue_id=issue_id, labels=labels)
     if escalation_id is None or job is None:
         return await intake.record_ignored(conn, delivery, event_type=event_type)
-    bound = NewJob(
-        kind=job.kind,
-        job_key=job.job_key,
-        payload={**job.payload, "escalation_id": escalation_id},
-        run_at=job.run_at,
-        priority=job.priority,
-    )
+    bound = job_contract.linked_to(job, escalation_id)
     outcome = await intake.ingest(
         conn,
         delivery,

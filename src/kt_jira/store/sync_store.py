@@ -14,9 +14,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kt_jira.events.keeptrusts import Resolution
+from kt_jira.jobs import NewJob
 from kt_jira.signing import VerifiedDelivery
 from kt_jira.store import sync_state
-from kt_jira.store.models import IngestOutcome, Job, NewJob
+from kt_jira.store.models import IngestOutcome, Job
 from kt_jira.store.sync_state import JiraStatus
 
 Transaction = Callable[[], AbstractAsyncContextManager[AsyncConnection]]

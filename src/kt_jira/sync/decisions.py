@@ -15,32 +15,11 @@ from typing import Any
 
 from kt_jira.events.jira import JiraEvent, JiraEventType
 
-APPLY_JIRA_EVENT = "jira_event"
-RESOLVE_KEEPTRUSTS = "resolve_keeptrusts"  # inbound: payload escalation_id, issue_id, issue_key,
-# resolution, actor_name, actor_account_id
-RESOLVE_JIRA = "resolve_jira"  # outbound: payload escalation_id (the resolution is stored)
-EXPLAIN_REOPEN = "explain_reopen"
 DONE = "done"
 ORIGIN_JIRA = "jira"  #: the change began in Jira (the bridge carried it to Keeptrusts)
 ORIGIN_KEEPTRUSTS = "keeptrusts"  #: the change began in Keeptrusts (carried to Jira)
 # Resolutions tried, in order, when no mapping names one the transition screen offers.
 FALLBACK_JIRA_RESOLUTIONS = ("Done", "Fixed", "Resolved", "Complete", "Completed")
-
-
-def jira_event_key(delivery_id: str) -> str:
-    return f"{APPLY_JIRA_EVENT}:{delivery_id}"
-
-
-def resolve_keeptrusts_key(escalation_id: str) -> str:
-    return f"{RESOLVE_KEEPTRUSTS}:{escalation_id}"
-
-
-def resolve_jira_key(escalation_id: str) -> str:
-    return f"{RESOLVE_JIRA}:{escalation_id}"
-
-
-def explain_reopen_key(escalation_id: str, change: str) -> str:
-    return f"{EXPLAIN_REOPEN}:{escalation_id}:{change}"
 
 
 # -- the loop guard and inbound decisions -------------------------------------------------------

@@ -18,37 +18,28 @@ from typing import Any
 
 import structlog
 
+from kt_jira import jobs as jobs_contract
 from kt_jira.errors import Deferred, RetryableError
 from kt_jira.events.jira import JiraEvent
 from kt_jira.events.keeptrusts import Resolution
+from kt_jira.jobs import Kind, NewJob
 from kt_jira.keeptrusts import ResolveOutcome
-from kt_jira.store import EscalationStatus, JiraStatus, Job, JobStatus, LinkRecord, NewJob
+from kt_jira.store import EscalationStatus, JiraStatus, Job, JobStatus, LinkRecord
+from kt_jira.sync.context import upstream
 from kt_jira.sync.decisions import (
-    APPLY_JIRA_EVENT,
-    EXPLAIN_REOPEN,
     ORIGIN_JIRA,
-    RESOLVE_JIRA,
-    RESOLVE_KEEPTRUSTS,
     LinkFacts,
     actor_for,
     change_number,
     keeptrusts_notes,
     keeptrusts_outcome,
     plan_inbound,
-    resolve_keeptrusts_key,
-)
-from kt_jira.sync.jobs import (
-    explain_reopen_job,
-    jira_event_job,
-    resolve_jira_job,
-    resolve_keeptrusts_job,
-    upstream,
 )
 from kt_jira.sync.outbound import OutboundSync, current_status
 from kt_jira.sync.text import reopened_after_resolve
 from kt_jira.worker import Handler
 
-__all__ = ["SyncHandlers", "jira_event_job", "resolve_jira_job", "resolve_keeptrusts_job"]
+__all__ = ["SyncHandlers"]
 log = structlog.get_logger("kt_jira.sync")
 PENDING = (JobStatus.QUEUED, JobStatus.RUNNING)
 
@@ -61,10 +52,10 @@ class SyncHandlers(OutboundSync):
 
     def table(self) -> dict[str, Handler]:
         return {
-            APPLY_JIRA_EVENT: self.apply_jira_event,
-            RESOLVE_KEEPTRUSTS: self.sync_status_inbound,
-            RESOLVE_JIRA: self.sync_status_outbound,
-            EXPLAIN_REOPEN: self.explain_reopen,
+            Kind.JIRA_EVENT: self.apply_jira_event,
+            Kind.RESOLVE_KEEPTRUSTS: self.sync_status_inbound,
+            Kind.RESOLVE_JIRA: self.sync_status_outbound,
+            Kind.EXPLAIN_REOPEN: self.explain_reopen,
         }
 
     async def bot_account_id(self) -> str:
@@ -137,7 +128,7 @@ class SyncHandlers(OutboundSync):
         jobs = []
         if resolve:
             jobs.append(
-                resolve_keeptrusts_job(
+                jobs_contract.resolve_keeptrusts(
                     escalation_id=link.escalation_id,
                     issue_id=event.issue_id,
                     issue_key=event.issue_key or link.issue_key or "",
@@ -150,7 +141,7 @@ class SyncHandlers(OutboundSync):
         if explain:
             change = event.changelog_id or str(int((event.timestamp or now).timestamp() * 1000))
             jobs.append(
-                explain_reopen_job(
+                jobs_contract.explain_reopen(
                     link.escalation_id, change=change, actor_name=event.actor_name, run_at=now
                 )
             )
@@ -206,7 +197,9 @@ class SyncHandlers(OutboundSync):
         escalation_id = str(job.payload["escalation_id"])
         record = await self.escalation(escalation_id)
         if record.status is EscalationStatus.OPEN:
-            pending = await self.store.sync.job_by_key(resolve_keeptrusts_key(escalation_id))
+            pending = await self.store.sync.job_by_key(
+                jobs_contract.key(Kind.RESOLVE_KEEPTRUSTS, escalation_id)
+            )
             if pending is not None and pending.status in PENDING:
                 retry = self.later(self.settings.sync.pending_create_retry_seconds)
                 raise Deferred("waiting for the Keeptrusts resolve", run_at=retry)

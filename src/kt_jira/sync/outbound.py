@@ -14,9 +14,11 @@ from typing import Any
 
 import structlog
 
+from kt_jira import jobs
 from kt_jira.errors import Deferred, PermanentError
 from kt_jira.jira import JiraClient
 from kt_jira.store import EscalationStatus, JiraStatus, Job, JobStatus, LinkRecord
+from kt_jira.sync.context import SyncContext, upstream
 from kt_jira.sync.decisions import (
     DONE,
     ORIGIN_JIRA,
@@ -26,9 +28,7 @@ from kt_jira.sync.decisions import (
     resolution_for,
     wanted_jira_resolution,
 )
-from kt_jira.sync.jobs import SyncContext, upstream
 from kt_jira.sync.text import no_path_to_done, resolved_upstream
-from kt_jira.tickets.create import create_job_key
 
 log = structlog.get_logger("kt_jira.sync")
 
@@ -174,7 +174,7 @@ class OutboundSync(SyncContext):
         link = await self.store.get_link(escalation_id)
         if link is not None and link.issue_id is not None:
             return link
-        create = await self.store.sync.job_by_key(create_job_key(escalation_id))
+        create = await self.store.sync.job_by_key(jobs.key(jobs.Kind.CREATE_ISSUE, escalation_id))
         if create is not None and create.status is JobStatus.DEAD:
             raise PermanentError(
                 f"escalation {escalation_id} has no issue: its create job is dead. Fix its "

@@ -23,18 +23,14 @@ from kt_jira.errors import (
 )
 from kt_jira.events.keeptrusts import Escalation
 from kt_jira.jira import JiraClient, JiraMetadata, find_existing
+from kt_jira.jobs import Kind
 from kt_jira.metrics import Metrics
 from kt_jira.store import EscalationRecord, Job, Store
 from kt_jira.tickets.rules import decide
 from kt_jira.tickets.sla import Deadlines
 from kt_jira.worker import Handler
 
-CREATE_ISSUE = "create_issue"
 log = structlog.get_logger("kt_jira.handlers")
-
-
-def create_job_key(escalation_id: str) -> str:
-    return f"{CREATE_ISSUE}:{escalation_id}"
 
 
 @dataclass(kw_only=True)
@@ -47,7 +43,7 @@ class Handlers:
     clock: Callable[[], datetime]
 
     def table(self) -> dict[str, Handler]:
-        return {CREATE_ISSUE: self.create_issue}
+        return {Kind.CREATE_ISSUE: self.create_issue}
 
     async def create_issue(self, job: Job) -> None:
         """Create the escalation's issue exactly once; adopt a possibly-created one first."""

@@ -18,13 +18,13 @@ import structlog
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from kt_jira import jobs
 from kt_jira.config.models import Settings
 from kt_jira.errors import ConfigError, PayloadError, SignatureError
 from kt_jira.events.jira import JiraEvent, JiraEventType, parse_jira_event
 from kt_jira.metrics import Metrics
 from kt_jira.signing import JIRA_SCHEME, VerifiedDelivery, verify
 from kt_jira.store import Store
-from kt_jira.sync.jobs import jira_event_job
 from kt_jira.web.body import BodyTooLarge, read_limited
 from kt_jira.web.keeptrusts import problem
 
@@ -109,7 +109,9 @@ class JiraIntake:
 
     async def _record(self, delivery: VerifiedDelivery, event: JiraEvent) -> JSONResponse:
         handled = event.type is not JiraEventType.OTHER
-        job = jira_event_job(event, delivery_id=delivery.delivery_id, run_at=delivery.received_at)
+        job = jobs.jira_event(
+            event.as_job(), delivery_id=delivery.delivery_id, run_at=delivery.received_at
+        )
         outcome = await self.store.sync.ingest_jira(
             delivery,
             event_key=event.dedup_key,

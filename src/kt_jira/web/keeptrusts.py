@@ -15,14 +15,13 @@ import structlog
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from kt_jira import jobs as job_contract
 from kt_jira.config.models import Settings
 from kt_jira.errors import PayloadError, SignatureError
 from kt_jira.events.keeptrusts import EscalationEvent, EventType, parse_event
 from kt_jira.metrics import Metrics
 from kt_jira.signing import SignatureScheme, VerifiedDelivery, verify
-from kt_jira.store import NewJob, Store
-from kt_jira.sync.jobs import resolve_jira_job
-from kt_jira.tickets.create import CREATE_ISSUE, create_job_key
+from kt_jira.store import Store
 from kt_jira.web.body import BodyTooLarge, read_limited
 
 log = structlog.get_logger("kt_jira.web")
@@ -104,18 +103,14 @@ class KeeptrustsIntake:
         jobs = []
         if event.type is EventType.CREATED:
             jobs.append(
-                NewJob(
-                    kind=CREATE_ISSUE,
-                    job_key=create_job_key(event.escalation.escalation_id),
-                    payload={"escalation_id": event.escalation.escalation_id},
-                    priority=0,
-                    run_at=delivery.received_at,
+                job_contract.create_issue(
+                    event.escalation.escalation_id, run_at=delivery.received_at
                 )
             )
         elif event.type in (EventType.RESOLVED, EventType.EXPIRED):
             # Outbound sync; its handler knows an echo of the bridge's own resolve.
             escalation_id = event.escalation.escalation_id
-            jobs.append(resolve_jira_job(escalation_id, run_at=delivery.received_at))
+            jobs.append(job_contract.resolve_jira(escalation_id, run_at=delivery.received_at))
         outcome = await self.store.ingest(
             delivery,
             event_key=event.dedup_key,

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kt_jira.events.keeptrusts import Escalation, Resolution
+from kt_jira.jobs import PRIORITY_CREATE, NewJob
 from kt_jira.signing import JIRA_SCHEME, KEEPTRUSTS_DEFAULT, Source, VerifiedDelivery, sign, verify
-from kt_jira.store import PRIORITY_CREATE, IngestOutcome, NewJob, Store
+from kt_jira.store import IngestOutcome, Store
 
 T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 SECRET = "store-test-secret"

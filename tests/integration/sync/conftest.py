@@ -16,6 +16,7 @@ import pytest
 
 from kt_jira.config.models import Settings, settings_from_dict
 from kt_jira.config.secrets import SecretRef
+from kt_jira.jobs import Kind
 from kt_jira.sandbox import (
     JiraSandbox,
     JiraSandboxSettings,
@@ -27,7 +28,6 @@ from kt_jira.sandbox import (
 from kt_jira.sandbox.jira.state import HUMAN
 from kt_jira.service import Bridge
 from kt_jira.store import JobStatus
-from kt_jira.sync.decisions import RESOLVE_KEEPTRUSTS
 from tests.support import databases
 from tests.support.contracts import make_request_validator
 
@@ -161,7 +161,7 @@ class SyncHarness:
         ]
 
     async def resolve_jobs(self) -> int:
-        return len(await self.bridge.store.list_jobs(kind=RESOLVE_KEEPTRUSTS, limit=100))
+        return len(await self.bridge.store.list_jobs(kind=Kind.RESOLVE_KEEPTRUSTS, limit=100))
 
     async def post_jira(self, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
         sent = {"Content-Type": "application/json", **(headers or {})}
