@@ -19,17 +19,15 @@ from urllib.parse import urlsplit
 import httpx
 
 from kt_jira.config.models import JiraSettings, Settings
-from kt_jira.errors import ConfigError, KtJiraError
+from kt_jira.errors import ConfigError, KtJiraError, PermanentError
+from kt_jira.jira import JiraClient, MemoryPauseStore
+from kt_jira.keeptrusts import KeeptrustsClient
 from kt_jira.render.text import jql_string
 
 KEEPTRUSTS_EVENTS = ("escalation.created", "escalation.resolved")
 JIRA_EVENTS = ("jira:issue_updated", "jira:issue_deleted", "comment_created")
 KEEPTRUSTS_PATH = "/webhooks/keeptrusts"
 JIRA_PATH = "/webhooks/jira"
-JIRA_ADMIN_PATHS = {
-    "cloud": "/rest/webhooks/1.0/webhook",
-    "datacenter": "/rest/jira-webhook/1.0/webhooks",
-}
 JQL_SECTION = "issue-related-events-section"
 Outcome = Literal["created", "already present", "updated"]
 _PLAIN_KEY = re.compile(r"[A-Z][A-Z0-9_]*\Z")
@@ -98,43 +96,26 @@ async def register_keeptrusts(
         raise ConfigError("keeptrusts.api_token is not set: registering needs an API token")
     url = bridge_url(public_url, KEEPTRUSTS_PATH)
     secret = kt.webhook.secrets[0].reveal()
-    headers = {"Authorization": f"Bearer {kt.api_token.reveal()}"}
-    async with _http(kt.api_url, headers, kt.timeout_seconds, transport, secret) as api:
-        same = [h for h in await _keeptrusts_hooks(api) if h.get("url") == url]
+    async with KeeptrustsClient(kt, transport=transport) as api, _redacting(secret):
+        same = [h for h in await api.webhooks() if h.get("url") == url]
         current = same[0] if same else None
         if current is not None and not replace and _keeptrusts_ok(current):
             extra = f"{len(same)} registrations have this URL; delete extras" if same[1:] else ""
             return _done("Keeptrusts webhook", "already present", current, url, extra)
         if current is not None:
             # No documented update call: replace it (the stored secret cannot be read back).
-            await api.call("DELETE", f"/v1/webhooks/{current.get('id')}")
+            await api.delete_webhook(str(current.get("id")))
         note = ""
         try:
-            created = await api.call("POST", "/v1/webhooks", keeptrusts_body(url, secret, style))
-        except _Rejected:
-            if style is not FieldStyle.BOTH:
+            created = await api.create_webhook(keeptrusts_body(url, secret, style))
+        except PermanentError as exc:
+            if style is not FieldStyle.BOTH or exc.status not in (400, 422):
                 raise
             # A strict API may refuse the field names it does not know: the docs' pair alone.
-            created = await api.call(
-                "POST", "/v1/webhooks", keeptrusts_body(url, secret, FieldStyle.DOCS)
-            )
+            created = await api.create_webhook(keeptrusts_body(url, secret, FieldStyle.DOCS))
             note = "sent events/enabled only (the API refused event_types/active alongside)"
         outcome: Outcome = "updated" if current is not None else "created"
-        return _done("Keeptrusts webhook", outcome, created or {}, url, note)
-
-
-async def _keeptrusts_hooks(api: _Api) -> list[dict[str, Any]]:
-    hooks: list[dict[str, Any]] = []
-    cursor: str | None = None
-    for _ in range(100):
-        params = {"cursor": cursor} if cursor else None
-        page = await api.call("GET", "/v1/webhooks", params=params)
-        items = page.get("data") if isinstance(page, dict) else page
-        hooks += [h for h in items or [] if isinstance(h, dict)]
-        cursor = page.get("next_cursor") if isinstance(page, dict) else None
-        if not cursor:
-            break
-    return hooks
+        return _done("Keeptrusts webhook", outcome, created, url, note)
 
 
 def _keeptrusts_ok(hook: dict[str, Any]) -> bool:
@@ -185,18 +166,18 @@ async def register_jira_webhook(
     url = bridge_url(public_url, JIRA_PATH)
     secret = jira.webhook_secret.reveal()
     jql = project_jql(list(projects) or [jira.project])
-    path = JIRA_ADMIN_PATHS[jira.flavor]
     body = jira_body(jira, url=url, secret=secret, jql=jql, name=name)
-    async with _http(jira.url, _jira_auth(jira), jira.timeout_seconds, transport, secret) as api:
-        listed = await api.call("GET", path)
-        same = [h for h in listed or [] if isinstance(h, dict) and h.get("url") == url]
+    async with (
+        JiraClient(jira, pause=MemoryPauseStore(), transport=transport) as api,
+        _redacting(secret),
+    ):
+        same = [h for h in await api.webhooks() if h.get("url") == url]
         current = same[0] if same else None
         if current is None:
-            return _done("Jira webhook", "created", await api.call("POST", path, body), url, jql)
+            return _done("Jira webhook", "created", await api.create_webhook(body), url, jql)
         if not replace and _jira_same(current, body):
             return _done("Jira webhook", "already present", current, url, jql)
-        hook_id = _jira_id(current)
-        updated = await api.call("PUT", f"{path}/{hook_id}", body)
+        updated = await api.update_webhook(_jira_id(current), body)
         return _done("Jira webhook", "updated", updated or current, url, jql)
 
 
@@ -216,65 +197,16 @@ def _jira_id(hook: dict[str, Any]) -> str:
     return str(hook.get("self", "")).rstrip("/").rsplit("/", 1)[-1]
 
 
-def _jira_auth(settings: JiraSettings) -> dict[str, str]:
-    if settings.flavor == "datacenter":
-        if settings.pat is None:
-            raise ConfigError("jira.pat is not set: Data Center authenticates with a PAT")
-        return {"Authorization": f"Bearer {settings.pat.reveal()}"}
-    if not settings.email or settings.api_token is None:
-        raise ConfigError("jira.email and jira.api_token are needed to register the webhook")
-    basic = httpx.BasicAuth(settings.email, settings.api_token.reveal())
-    request = next(basic.auth_flow(httpx.Request("GET", "http://x")))
-    return {"Authorization": request.headers["Authorization"]}
-
-
-# -- the HTTP boundary ----------------------------------------------------------------------
-
-
-class _Rejected(KtJiraError):
-    """400/422: the server did not take the body as sent."""
-
-
-@dataclass
-class _Api:
-    http: httpx.AsyncClient
-    secret: str
-
-    async def call(
-        self, method: str, path: str, body: Any = None, *, params: dict[str, Any] | None = None
-    ) -> Any:
-        what = f"{method} {self.http.base_url.join(path)}"
-        try:
-            response = await self.http.request(method, path, json=body, params=params)
-        except httpx.HTTPError as exc:
-            raise KtJiraError(f"{what} failed ({type(exc).__name__}); is the URL right?") from None
-        if response.is_success:
-            return response.json() if response.content else None
-        detail = self._scrub(response.text[:300])
-        message = f"{what} answered {response.status_code}: {detail}"
-        if response.status_code in (401, 403):
-            message += " (check the API token; Jira admin webhooks need *Administer Jira*)"
-        raise (_Rejected if response.status_code in (400, 422) else KtJiraError)(message)
-
-    def _scrub(self, text: str) -> str:
-        return text.replace(self.secret, "<redacted>") if self.secret else text
-
-
 @asynccontextmanager
-async def _http(
-    base_url: str,
-    headers: dict[str, str],
-    timeout_seconds: float,
-    transport: httpx.AsyncBaseTransport | None,
-    secret: str,
-) -> AsyncIterator[_Api]:
-    async with httpx.AsyncClient(
-        base_url=base_url.rstrip("/"),
-        headers={"Accept": "application/json", "User-Agent": "kt-jira", **headers},
-        timeout=timeout_seconds,
-        transport=transport,
-    ) as http:
-        yield _Api(http, secret)
+async def _redacting(secret: str) -> AsyncIterator[None]:
+    """Errors leave without the webhook secret, even when a server echoes the request body."""
+    try:
+        yield
+    except KtJiraError as exc:
+        message = str(exc).replace(secret, "<redacted>") if secret else str(exc)
+        if message == str(exc):
+            raise
+        raise KtJiraError(message) from None
 
 
 def _done(

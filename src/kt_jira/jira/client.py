@@ -21,7 +21,14 @@ from kt_jira.config.models import JiraSettings
 from kt_jira.errors import ConfigError, KtJiraError, UncertainOutcome
 from kt_jira.http import HttpSession, outbound_client
 from kt_jira.jira.failures import status_error, transport_error, undecodable
-from kt_jira.jira.models import CreateField, FieldInfo, IssueTypeInfo, JiraUser, SearchPage
+from kt_jira.jira.models import (
+    CreateField,
+    FieldInfo,
+    IssueTypeInfo,
+    JiraUser,
+    SearchPage,
+    Transition,
+)
 from kt_jira.jira.pause import PauseStore, WallClock, utc_now, wait_out_pause
 from kt_jira.jira.ratelimit import (
     PRIORITY_CREATE,
@@ -36,6 +43,10 @@ log = structlog.get_logger("kt_jira.jira")
 # The one place the REST version lives: Cloud speaks v3 (ADF), Data Center v2 (wiki markup).
 API_PREFIX = {"cloud": "/rest/api/3", "datacenter": "/rest/api/2"}
 PAUSE_NAME = "jira"
+WEBHOOKS_PATH = {
+    "cloud": "/rest/webhooks/1.0/webhook",
+    "datacenter": "/rest/jira-webhook/1.0/webhooks",
+}
 # createmeta refuses more than 200 per page ("must not exceed the limit '200'").
 CREATEMETA_PAGE_SIZE = 200
 
@@ -144,14 +155,15 @@ class JiraClient(HttpSession):
         params = {"fields": ",".join(fields)} if fields is not None else None
         return await self._request("GET", f"/issue/{_seg(id_or_key)}", params=params)
 
-    async def transitions(self, id_or_key: str) -> list[dict[str, Any]]:
+    async def transitions(self, id_or_key: str) -> list[Transition]:
         """Transitions available now, with their screens' fields (they differ per workflow)."""
         data = await self._request(
             "GET",
             f"/issue/{_seg(id_or_key)}/transitions",
             params={"expand": "transitions.fields"},
         )
-        return list((data or {}).get("transitions") or [])
+        items = (data or {}).get("transitions") or []
+        return [Transition.from_json(item) for item in items if isinstance(item, dict)]
 
     async def transition(self, id_or_key: str, body: dict[str, Any]) -> None:
         """``POST /issue/{id}/transitions`` with ``{"transition": {"id": …}, …}``."""
@@ -177,6 +189,26 @@ class JiraClient(HttpSession):
         await self._request("PUT", f"/issue/{_seg(id_or_key)}", json=body, idempotent=True)
 
     # -- the boundary ----------------------------------------------------------------------
+
+    # -- admin webhooks (need *Administer Jira*; the path differs on Data Center) ----------
+
+    async def webhooks(self) -> list[dict[str, Any]]:
+        """The site's admin webhooks, as Jira lists them."""
+        listed = await self._request("GET", "", prefix=self.webhooks_path)
+        return [h for h in listed or [] if isinstance(h, dict)]
+
+    async def create_webhook(self, body: dict[str, Any]) -> dict[str, Any]:
+        created = await self._request("POST", "", json=body, prefix=self.webhooks_path)
+        return created if isinstance(created, dict) else {}
+
+    async def update_webhook(self, webhook_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        path = f"/{quote(webhook_id, safe='')}"
+        updated = await self._request("PUT", path, json=body, prefix=self.webhooks_path)
+        return updated if isinstance(updated, dict) else {}
+
+    @property
+    def webhooks_path(self) -> str:
+        return WEBHOOKS_PATH[self.settings.flavor]
 
     async def _pages(self, path: str, *, keys: Sequence[str]) -> list[dict[str, Any]]:
         """Follow startAt/maxResults pages until ``total`` (or a short page) says done."""
@@ -204,16 +236,18 @@ class JiraClient(HttpSession):
         json: Any = None,
         priority: int = PRIORITY_DEFAULT,
         idempotent: bool | None = None,
+        prefix: str | None = None,
     ) -> Any:
         """Send one request under the pause and the rate limit; map every failure.
 
         ``idempotent`` (default: GET/HEAD) decides whether a failure after sending is a plain
-        ``RetryableError`` or an ``UncertainOutcome`` (the write may have happened).
+        ``RetryableError`` or an ``UncertainOutcome`` (the write may have happened). ``prefix``
+        replaces the REST API prefix (admin webhooks live outside ``/rest/api``).
         """
         if self._http is None:
             raise RuntimeError("JiraClient is not open; use 'async with JiraClient(...)'")
         safe = method.upper() in ("GET", "HEAD") if idempotent is None else idempotent
-        url = self.api_prefix + path
+        url = (self.api_prefix if prefix is None else prefix) + path
         what = f"{method} {url}"
         await self._wait_turn(priority)
         started = time.perf_counter()

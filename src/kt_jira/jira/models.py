@@ -165,3 +165,46 @@ def _int(value: Any) -> int:
 
 def _opt_str(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Transition:
+    """One available transition, as ``GET .../transitions?expand=transitions.fields`` lists it."""
+
+    id: str
+    name: str
+    to_id: str
+    to_name: str
+    to_category: str
+    has_resolution: bool = False  #: its screen has the resolution field
+    has_comment: bool = False  #: its screen takes a comment
+    resolution_required: bool = False
+    resolutions: tuple[str, ...] = ()  #: allowed values, when the screen lists them
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Transition:
+        to = _obj(data.get("to"))
+        resolution = _obj(_obj(data.get("fields")).get("resolution"))
+        allowed = [_obj(v).get("name") for v in resolution.get("allowedValues") or ()]
+        return cls(
+            id=str(data.get("id", "")),
+            name=str(data.get("name", "")),
+            to_id=str(to.get("id", "")),
+            to_name=str(to.get("name", "")),
+            to_category=str(_obj(to.get("statusCategory")).get("key", "")),
+            has_resolution="resolution" in _obj(data.get("fields")),
+            has_comment="comment" in _obj(data.get("fields")),
+            resolution_required=bool(resolution.get("required", False)),
+            resolutions=tuple(str(name) for name in allowed if name),
+        )
+
+    @property
+    def done(self) -> bool:
+        return self.to_category == "done"
+
+    def names(self) -> tuple[str, str]:
+        return self.name.casefold(), self.to_name.casefold()
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}

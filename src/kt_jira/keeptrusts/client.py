@@ -12,6 +12,7 @@ here writes the token or the Authorization header into a message or a log.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import Any
@@ -78,11 +79,44 @@ class KeeptrustsClient(HttpSession):
             return ResolveOutcome.ALREADY_CLOSED
         raise _status_error(response, what=f"POST {path}")
 
-    async def get_escalation(self, escalation_id: str) -> dict[str, Any]:
-        """``GET /v1/escalations/{id}`` as raw JSON."""
-        response = await self._request("GET", f"/v1/escalations/{quote(escalation_id, safe='')}")
+    async def escalation_page(self, path: str, params: Mapping[str, Any]) -> Any:
+        """One page of ``GET {path}`` (an escalations listing), as raw JSON.
+
+        The path and parameter names come from ``reconcile:``: Keeptrusts documents none.
+        """
+        return _json(await self._request("GET", path, params=params))
+
+    async def get_escalation(self, escalation_id: str, *, path: str) -> dict[str, Any] | None:
+        """``GET {path}/{id}`` as raw JSON; ``None`` when Keeptrusts answers 404."""
+        url = f"{path.rstrip('/')}/{quote(escalation_id, safe='')}"
+        response = await self._request("GET", url, accept=(404,))
+        if response.status_code == 404:
+            return None
         data = _json(response)
         return data if isinstance(data, dict) else {}
+
+    # -- webhook registration (``kt-jira setup keeptrusts``) -------------------------------
+
+    async def webhooks(self) -> list[dict[str, Any]]:
+        """Every registered webhook, following ``next_cursor``."""
+        hooks: list[dict[str, Any]] = []
+        cursor: str | None = None
+        for _ in range(100):
+            params = {"cursor": cursor} if cursor else None
+            page = _json(await self._request("GET", "/v1/webhooks", params=params))
+            items = page.get("data") if isinstance(page, dict) else page
+            hooks += [h for h in items or [] if isinstance(h, dict)]
+            cursor = page.get("next_cursor") if isinstance(page, dict) else None
+            if not cursor:
+                break
+        return hooks
+
+    async def create_webhook(self, body: dict[str, Any]) -> dict[str, Any]:
+        created = _json(await self._request("POST", "/v1/webhooks", json=body))
+        return created if isinstance(created, dict) else {}
+
+    async def delete_webhook(self, webhook_id: str) -> None:
+        await self._request("DELETE", f"/v1/webhooks/{quote(webhook_id, safe='')}")
 
     # -- the boundary ----------------------------------------------------------------------
 
@@ -92,6 +126,7 @@ class KeeptrustsClient(HttpSession):
         path: str,
         *,
         json: Any = None,
+        params: Mapping[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         accept: tuple[int, ...] = (),
     ) -> httpx.Response:
@@ -100,13 +135,15 @@ class KeeptrustsClient(HttpSession):
             raise RuntimeError("KeeptrustsClient is not open; use 'async with'")
         if self.settings.api_token is None:
             raise ConfigError(
-                "keeptrusts.api_token is not set: syncing resolutions to Keeptrusts needs an "
-                "API token (e.g. env:KEEPTRUSTS_API_TOKEN)"
+                "keeptrusts.api_token is not set: the Keeptrusts API needs an API token "
+                "(e.g. env:KEEPTRUSTS_API_TOKEN)"
             )
         what = f"{method} {path}"
         sent = {"Authorization": f"Bearer {self.settings.api_token.reveal()}", **(headers or {})}
         try:
-            response = await self._http.request(method, path, json=json, headers=sent)
+            response = await self._http.request(
+                method, path, json=json, params=params, headers=sent
+            )
         except httpx.HTTPError as exc:
             log.warning("keeptrusts.request_failed", request=what, error=type(exc).__name__)
             if isinstance(exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError):

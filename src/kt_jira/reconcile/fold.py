@@ -14,6 +14,7 @@ from typing import Any
 
 from kt_jira.errors import PermanentError
 from kt_jira.jira import JiraClient
+from kt_jira.jira.models import Transition
 from kt_jira.render.adf import to_adf
 from kt_jira.render.nodes import Document, paragraph, text
 from kt_jira.render.wiki import to_wiki
@@ -56,25 +57,20 @@ async def fold_duplicate(
         target = _choose(transitions, visited, last=step == MAX_STEPS)
         if target is None:
             break
-        to = target.get("to") or {}
-        visited.add(str(to.get("id", "")))
-        done = _category(target) == "done"
-        request: dict[str, Any] = {"transition": {"id": str(target["id"])}}
+        visited.add(target.to_id)
+        request: dict[str, Any] = {"transition": {"id": target.id}}
         chosen = ""
-        if done:
-            screen = target.get("fields") or {}
-            chosen = _resolution(screen.get("resolution"), resolution)
+        if target.done:
+            chosen = _resolution(target, resolution)
             if chosen:
                 request["fields"] = {"resolution": {"name": chosen}}
-            if "comment" in screen:
+            if target.has_comment:
                 request["update"] = {"comment": [{"add": {"body": body}}]}
         await jira.transition(issue_key, request)
-        if done:
+        if target.done:
             if "update" not in request:
                 await jira.add_comment(issue_key, body)
-            return Folded(
-                issue_key=issue_key, status=str(to.get("name", "")), resolution=chosen, steps=step
-            )
+            return Folded(issue_key=issue_key, status=target.to_name, resolution=chosen, steps=step)
     raise PermanentError(
         f"{issue_key}: no workflow path to a done status within {MAX_STEPS} transitions; "
         f"close it by hand as a duplicate of {keep_key}"
@@ -86,39 +82,19 @@ def _comment_body(jira: JiraClient, note: str) -> Any:
     return to_wiki(doc) if jira.settings.flavor == "datacenter" else to_adf(doc)
 
 
-def _category(transition: dict[str, Any]) -> str:
-    to = transition.get("to") or {}
-    return str((to.get("statusCategory") or {}).get("key", ""))
-
-
-def _choose(
-    transitions: list[dict[str, Any]], visited: set[str], *, last: bool
-) -> dict[str, Any] | None:
+def _choose(transitions: list[Transition], visited: set[str], *, last: bool) -> Transition | None:
     """A plain done status; else a step forward to an unseen status; else any done status."""
-    usable = [t for t in transitions if "id" in t]
-    done = [t for t in usable if _category(t) == "done"]
-    plain = [t for t in done if _name(t).lower() in PLAIN_DONE]
+    usable = [t for t in transitions if t.id]
+    done = [t for t in usable if t.done]
+    plain = [t for t in done if t.to_name.lower() in PLAIN_DONE]
     if plain:
         return plain[0]
-    forward = [
-        t
-        for t in usable
-        if _category(t) in _FORWARD and str((t.get("to") or {}).get("id", "")) not in visited
-    ]
+    forward = [t for t in usable if t.to_category in _FORWARD and t.to_id not in visited]
     if forward and not last:
-        return sorted(forward, key=lambda t: _FORWARD[_category(t)])[0]
+        return sorted(forward, key=lambda t: _FORWARD[t.to_category])[0]
     return done[0] if done else None
 
 
-def _name(transition: dict[str, Any]) -> str:
-    return str((transition.get("to") or {}).get("name", ""))
-
-
-def _resolution(field: Any, wanted: str) -> str:
+def _resolution(transition: Transition, wanted: str) -> str:
     """``wanted`` if the screen's resolution field offers it (by name, any case), else ""."""
-    if not isinstance(field, dict):
-        return ""
-    for value in field.get("allowedValues") or []:
-        if isinstance(value, dict) and str(value.get("name", "")).lower() == wanted.lower():
-            return str(value["name"])
-    return ""
+    return next((name for name in transition.resolutions if name.lower() == wanted.lower()), "")

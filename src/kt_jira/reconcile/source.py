@@ -1,18 +1,18 @@
 """What reconcile reads: Keeptrusts' open escalations (and one by id), and Jira issues.
 
-A small read-only client, private to reconcile: the path and the status and cursor parameter
-names come from ``reconcile:`` because Keeptrusts documents none of them. Items become
-``RemoteEscalation`` values through the webhook parser, so field aliases are read one way only.
+``KeeptrustsReader`` pages through the listing with the ``KeeptrustsClient`` (the only
+Keeptrusts HTTP client): the path and the status and cursor parameter names come from
+``reconcile:`` because Keeptrusts documents none of them. Items become ``RemoteEscalation``
+values through the webhook parser, so field aliases are read one way only.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import structlog
@@ -20,6 +20,7 @@ import structlog
 from kt_jira.config.models import Settings
 from kt_jira.errors import ConfigError, KtJiraError, PayloadError
 from kt_jira.events.keeptrusts import Escalation, parse_event
+from kt_jira.keeptrusts import KeeptrustsClient
 from kt_jira.reconcile.plan import JiraIssue, RemoteEscalation
 
 log = structlog.get_logger("kt_jira.reconcile")
@@ -28,8 +29,8 @@ log = structlog.get_logger("kt_jira.reconcile")
 class KeeptrustsReader:
     """``async with KeeptrustsReader.open(settings) as reader``; ``transport`` is the test seam."""
 
-    def __init__(self, http: httpx.AsyncClient, settings: Settings) -> None:
-        self._http = http
+    def __init__(self, client: KeeptrustsClient, settings: Settings) -> None:
+        self._client = client
         self._settings = settings.reconcile
         self.unreadable = 0  #: items skipped because they carry no usable escalation id
 
@@ -38,20 +39,10 @@ class KeeptrustsReader:
     async def open(
         cls, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
     ) -> AsyncIterator[KeeptrustsReader]:
-        kt = settings.keeptrusts
-        if kt.api_token is None:
+        if settings.keeptrusts.api_token is None:
             raise ConfigError("keeptrusts.api_token is not set: reconcile reads the Keeptrusts API")
-        async with httpx.AsyncClient(
-            base_url=kt.api_url.rstrip("/"),
-            headers={
-                "Authorization": f"Bearer {kt.api_token.reveal()}",
-                "Accept": "application/json",
-                "User-Agent": "kt-jira",
-            },
-            timeout=kt.timeout_seconds,
-            transport=transport,
-        ) as http:
-            yield cls(http, settings)
+        async with KeeptrustsClient(settings.keeptrusts, transport=transport) as client:
+            yield cls(client, settings)
 
     async def list_open(self) -> list[RemoteEscalation]:
         """Every open escalation, following the cursor until the API says there is no more."""
@@ -62,7 +53,7 @@ class KeeptrustsReader:
             params = {cfg.status_param: cfg.open_status, cfg.limit_param: cfg.page_size}
             if cursor:
                 params[cfg.cursor_param] = cursor
-            page = await self._get(cfg.escalations_path, params)
+            page = await self._client.escalation_page(cfg.escalations_path, params)
             items = page.get(cfg.data_key) if isinstance(page, dict) else page
             for item in items if isinstance(items, list) else []:
                 remote = self._remote(item, default_status="open")
@@ -78,29 +69,11 @@ class KeeptrustsReader:
 
     async def get(self, escalation_id: str) -> RemoteEscalation:
         """One escalation now; ``status == "missing"`` when Keeptrusts answers 404."""
-        path = f"{self._settings.escalations_path.rstrip('/')}/{quote(escalation_id, safe='')}"
-        try:
-            item = await self._get(path, None)
-        except _NotFound:
-            return RemoteEscalation(escalation_id=escalation_id, status="missing")
-        remote = self._remote(item, default_status="open")
+        item = await self._client.get_escalation(
+            escalation_id, path=self._settings.escalations_path
+        )
+        remote = None if item is None else self._remote(item, default_status="open")
         return remote or RemoteEscalation(escalation_id=escalation_id, status="missing")
-
-    async def _get(self, path: str, params: Mapping[str, Any] | None) -> Any:
-        what = f"GET {self._http.base_url.join(path)}"
-        try:
-            response = await self._http.get(path, params=params)
-        except httpx.HTTPError as exc:
-            raise KtJiraError(f"{what} failed: {type(exc).__name__}") from exc
-        if response.status_code == 404 and params is None:
-            raise _NotFound(what)
-        if not response.is_success:
-            hint = " (check keeptrusts.api_token)" if response.status_code in (401, 403) else ""
-            raise KtJiraError(f"{what} answered {response.status_code}{hint}")
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise KtJiraError(f"{what} did not answer JSON") from exc
 
     def _remote(self, item: Any, *, default_status: str) -> RemoteEscalation | None:
         if not isinstance(item, dict):
@@ -168,7 +141,3 @@ def _jira_time(value: str) -> datetime | None:
         except ValueError:
             continue
     return None
-
-
-class _NotFound(KtJiraError):
-    pass

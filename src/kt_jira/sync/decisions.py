@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from kt_jira.events.jira import JiraEvent, JiraEventType
+from kt_jira.jira.models import Transition
 
 DONE = "done"
 ORIGIN_JIRA = "jira"  #: the change began in Jira (the bridge carried it to Keeptrusts)
@@ -137,54 +137,13 @@ def actor_for(account_id: str, actor_map: Mapping[str, str], *, default_actor_id
 # -- the path to done ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
-class Step:
-    """One available transition, as ``GET .../transitions?expand=transitions.fields`` lists it."""
-
-    id: str
-    name: str
-    to_id: str
-    to_name: str
-    to_category: str
-    has_resolution: bool = False  #: its screen has the resolution field
-    resolution_required: bool = False
-    resolutions: tuple[str, ...] = ()  #: allowed values, when the screen lists them
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Step:
-        to = _obj(data.get("to"))
-        resolution = _obj(_obj(data.get("fields")).get("resolution"))
-        allowed = [_obj(v).get("name") for v in resolution.get("allowedValues") or ()]
-        return cls(
-            id=str(data.get("id", "")),
-            name=str(data.get("name", "")),
-            to_id=str(to.get("id", "")),
-            to_name=str(to.get("name", "")),
-            to_category=str(_obj(to.get("statusCategory")).get("key", "")),
-            has_resolution="resolution" in _obj(data.get("fields")),
-            resolution_required=bool(resolution.get("required", False)),
-            resolutions=tuple(str(name) for name in allowed if name),
-        )
-
-    @property
-    def done(self) -> bool:
-        return self.to_category == DONE
-
-    def names(self) -> tuple[str, str]:
-        return self.name.casefold(), self.to_name.casefold()
-
-
-def _obj(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _mentions(step: Step, word: str) -> bool:
+def _mentions(step: Transition, word: str) -> bool:
     return any(word.casefold() in name for name in step.names())
 
 
 def choose_step(
-    steps: Sequence[Step], *, visited: Iterable[str], wanted: str | None, hops_left: int
-) -> Step | None:
+    steps: Sequence[Transition], *, visited: Iterable[str], wanted: str | None, hops_left: int
+) -> Transition | None:
     """The next transition toward a done status, or ``None`` when there is no way forward.
 
     Prefers, in order: a done transition named like ``wanted``; any other done transition
@@ -198,7 +157,7 @@ def choose_step(
     }
     others = known - {wanted.casefold()} if wanted else set()
 
-    def conflicting(step: Step) -> bool:
+    def conflicting(step: Transition) -> bool:
         named_other = any(_mentions(step, other) for other in others)
         return named_other and not (wanted and _mentions(step, wanted))
 
@@ -216,7 +175,7 @@ def choose_step(
     return done[0] if done else None
 
 
-def resolution_for(step: Step, wanted: str | None) -> str | None:
+def resolution_for(step: Transition, wanted: str | None) -> str | None:
     """The resolution to send with ``step``, only when its screen has the field."""
     if not step.has_resolution:
         return None

@@ -17,13 +17,13 @@ import structlog
 from kt_jira import jobs
 from kt_jira.errors import Deferred, PermanentError
 from kt_jira.jira import JiraClient
+from kt_jira.jira.models import Transition
 from kt_jira.store import EscalationStatus, JiraStatus, Job, JobStatus, LinkRecord
 from kt_jira.sync.context import SyncContext, upstream
 from kt_jira.sync.decisions import (
     DONE,
     ORIGIN_JIRA,
     ORIGIN_KEEPTRUSTS,
-    Step,
     choose_step,
     resolution_for,
     wanted_jira_resolution,
@@ -77,11 +77,11 @@ async def walk_to_done(
     wanted: str | None,
     max_hops: int,
 ) -> Walk:
-    """Transition ``issue_id`` toward a done-category status; stop at the first one reached."""
+    """Walk ``issue_id`` toward a done-category status; stop at the first one reached."""
     visited = {start.id}
     status = start
     for hop in range(max_hops):
-        steps = [Step.from_json(item) for item in await jira.transitions(issue_id)]
+        steps = await jira.transitions(issue_id)
         step = choose_step(steps, visited=visited, wanted=wanted, hops_left=max_hops - hop)
         if step is None:
             break
@@ -100,7 +100,9 @@ async def walk_to_done(
     return Walk(status=status, hops=len(visited) - 1, reached_done=False)
 
 
-async def _take(jira: JiraClient, issue_id: str, step: Step, wanted: str | None) -> str | None:
+async def _take(
+    jira: JiraClient, issue_id: str, step: Transition, wanted: str | None
+) -> str | None:
     """Send one transition; returns the resolution it set (``None``: none was sent)."""
     resolution = resolution_for(step, wanted)
     body: dict[str, Any] = {"transition": {"id": step.id}}

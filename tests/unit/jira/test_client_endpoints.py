@@ -164,7 +164,7 @@ async def test_path_segments_are_escaped(make_client: MakeClient) -> None:
         return httpx.Response(200, json={"transitions": [{"id": "31"}]})
 
     async with make_client(handler) as jira:
-        assert await jira.transitions("../../myself") == [{"id": "31"}]
+        assert [t.id for t in await jira.transitions("../../myself")] == ["31"]
     assert seen == ["/rest/api/3/issue/..%2F..%2Fmyself/transitions?expand=transitions.fields"]
 
 

@@ -12,7 +12,7 @@ from kt_jira.render.adf import to_adf
 from kt_jira.render.wiki import to_wiki
 from kt_jira.sync.decisions import (
     LinkFacts,
-    Step,
+    Transition,
     actor_for,
     choose_step,
     is_echo,
@@ -149,8 +149,8 @@ def test_resolution_mapping_and_notes() -> None:
 
 def _step(
     tid: str, name: str, to: str, category: str, resolutions: tuple[str, ...] | None = None
-) -> Step:
-    return Step(
+) -> Transition:
+    return Transition(
         id=tid,
         name=name,
         to_id=to,
@@ -207,8 +207,8 @@ def test_resolution_only_where_the_screen_has_it() -> None:
 
 
 def test_step_reads_the_transitions_payload() -> None:
-    """Step.from_json takes target, category and the resolution screen from Jira's JSON."""
-    step = Step.from_json(
+    """Transition.from_json takes target, category and the resolution screen from Jira's JSON."""
+    step = Transition.from_json(
         {
             "id": "31",
             "name": "Resolve",
