@@ -119,7 +119,7 @@ def creates_so_far(url: str) -> int:
 
 def sandbox_outcome(url: str, expected_ids: list[str]) -> dict[str, Any]:
     """Issues, duplicates and missing tickets by correlation label, and the sandbox's counters."""
-    from kt_jira.render.text import correlation_label
+    from kt_jira.render.sanitise import correlation_label
 
     issues = http_json("GET", f"{url}/_bench/issues", timeout=300)["issues"]
     stats = http_json("GET", f"{url}/_sandbox/stats")
@@ -330,7 +330,7 @@ def _jobs_left(db_url: str) -> int:
 async def create_bodies(jira_url: str, ids: list[str]) -> list[dict[str, Any]]:
     """The bridge's own create bodies for ``ids``, built with its rules and metadata code."""
     from bench.common import escalation_body
-    from kt_jira.config.models import settings_from_dict
+    from kt_jira.config.loader import settings_from_dict
     from kt_jira.config.secrets import SecretRef
     from kt_jira.events.keeptrusts import parse_event
     from kt_jira.jira import JiraClient, JiraMetadata
@@ -354,7 +354,7 @@ async def create_bodies(jira_url: str, ids: list[str]) -> list[dict[str, Any]]:
         for n, eid in enumerate(ids):
             event = parse_event(escalation_body(eid, n))
             assert event.escalation is not None
-            draft = decide(event.escalation, settings, received_at=now).draft
+            draft = decide(event.escalation, settings.content, received_at=now).draft
             bodies.append(await metadata.build_create_body(draft))
     return bodies
 

@@ -17,7 +17,8 @@ from rich.console import Console
 from rich.table import Table
 
 from kt_jira import __version__, logs
-from kt_jira.config.models import Settings, inline_secrets, iter_secrets, load_settings
+from kt_jira.config.loader import inline_secrets, iter_secrets, load_settings
+from kt_jira.config.models import Settings
 from kt_jira.errors import ConfigError, KtJiraError
 
 app = typer.Typer(help="Bridge Keeptrusts escalations and Jira, both ways.", no_args_is_help=True)

@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 import httpx
 import yaml
 
-from kt_jira.render.text import correlation_label
+from kt_jira.render.sanitise import correlation_label
 from kt_jira.sandbox import (
     JiraSandbox,
     JiraSandboxSettings,

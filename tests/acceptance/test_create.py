@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from kt_jira.render.text import correlation_label
+from kt_jira.render.sanitise import correlation_label
 from kt_jira.sandbox import KeeptrustsSender, envelope, escalation_payload
 from tests.acceptance.conftest import World
 from tests.acceptance.harness import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kt_jira.config.models import settings_from_dict
+from kt_jira.config.loader import settings_from_dict
 from kt_jira.config.secrets import SecretRef
 from kt_jira.errors import ConfigError
 from kt_jira.service import check_startup

@@ -24,9 +24,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from kt_jira.config.models import Settings, settings_from_dict
+from kt_jira.config.loader import settings_from_dict
+from kt_jira.config.models import Settings
 from kt_jira.config.secrets import SecretRef
-from kt_jira.render.text import correlation_label
+from kt_jira.render.sanitise import correlation_label
 from kt_jira.sandbox import (
     JiraSandbox,
     JiraSandboxSettings,

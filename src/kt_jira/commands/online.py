@@ -21,7 +21,7 @@ from kt_jira.errors import DraftError, KtJiraError, PermanentError
 from kt_jira.events.keeptrusts import Escalation
 from kt_jira.jira import JiraClient, JiraMetadata, find_existing
 from kt_jira.jira.correlation import check_marker
-from kt_jira.render.text import correlation_label
+from kt_jira.render.sanitise import correlation_label
 from kt_jira.tickets.draft import IssueDraft
 from kt_jira.tickets.rules import DEFAULT_RULES, decide
 
@@ -100,7 +100,7 @@ def probe_draft(rule: Rule, settings: Settings) -> IssueDraft:
     escalation reaches are checked too."""
     forced = rule.model_copy(update={"match": RuleMatch()})
     only = settings.model_copy(update={"rules": [forced]})
-    return decide(_sample(rule.match), only, received_at=_NOW).draft
+    return decide(_sample(rule.match), only.content, received_at=_NOW).draft
 
 
 def _sample(match: RuleMatch) -> Escalation:

@@ -127,7 +127,7 @@ async def build_preview(
     build_body: BodyBuilder | None = None,
 ) -> Preview:
     """Decide for ``escalation``; the body comes from ``build_body`` (online) or names (offline)."""
-    decision = decide(escalation, settings, received_at=received_at)
+    decision = decide(escalation, settings.content, received_at=received_at)
     if build_body is not None:
         body = await build_body(decision.draft)
     else:

@@ -8,7 +8,6 @@ no documented update call, so a Keeptrusts registration that needs changing is r
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from kt_jira.config.models import JiraSettings, Settings
 from kt_jira.errors import ConfigError, KtJiraError, PermanentError
 from kt_jira.jira import JiraClient, MemoryPauseStore
 from kt_jira.keeptrusts import KeeptrustsClient
-from kt_jira.render.text import jql_string
+from kt_jira.render.sanitise import project_jql
 
 KEEPTRUSTS_EVENTS = ("escalation.created", "escalation.resolved")
 JIRA_EVENTS = ("jira:issue_updated", "jira:issue_deleted", "comment_created")
@@ -30,7 +29,6 @@ KEEPTRUSTS_PATH = "/webhooks/keeptrusts"
 JIRA_PATH = "/webhooks/jira"
 JQL_SECTION = "issue-related-events-section"
 Outcome = Literal["created", "already present", "updated"]
-_PLAIN_KEY = re.compile(r"[A-Z][A-Z0-9_]*\Z")
 
 
 class FieldStyle(StrEnum):
@@ -59,11 +57,6 @@ def bridge_url(public_url: str, path: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(f"--url must be the bridge's public http(s) base URL, not {public_url!r}")
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}{path}"
-
-
-def project_jql(projects: Sequence[str]) -> str:
-    keys = [key if _PLAIN_KEY.match(key) else jql_string(key) for key in dict.fromkeys(projects)]
-    return f"project = {keys[0]}" if len(keys) == 1 else f"project in ({', '.join(keys)})"
 
 
 # -- Keeptrusts -----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from kt_jira.errors import DraftError
 from kt_jira.jira.client import JiraClient
 from kt_jira.jira.models import FieldInfo
 from kt_jira.jira.search import LABEL_SEARCH_FIELDS, find_by_label, labels_of, search_all
-from kt_jira.render.text import jql_string
+from kt_jira.render.sanitise import jql_string
 from kt_jira.tickets.draft import IssueDraft
 
 if TYPE_CHECKING:  # metadata builds create bodies with ``check_marker``; no import cycle at run

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from kt_jira.jira.client import JiraClient
-from kt_jira.render.text import jql_string
+from kt_jira.render.sanitise import jql_string
 
 LABEL_SEARCH_FIELDS = ("labels", "created", "summary", "status")
 LABEL_SEARCH_PAGE_SIZE = 50

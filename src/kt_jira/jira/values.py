@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from kt_jira.errors import DraftError
 from kt_jira.jira.models import CreateField
 from kt_jira.render.nodes import Document, paragraph, text
-from kt_jira.render.text import label_safe, one_line
+from kt_jira.render.sanitise import label_safe, one_line
 from kt_jira.tickets.draft import FieldValue
 
 RenderDoc = Callable[[Document], Any]

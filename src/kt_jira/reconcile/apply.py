@@ -18,7 +18,7 @@ from kt_jira.jira import JiraClient
 from kt_jira.reconcile.fold import fold_duplicate
 from kt_jira.reconcile.plan import Action, ActionKind
 from kt_jira.reconcile.source import escalation_from
-from kt_jira.render.text import correlation_label
+from kt_jira.render.sanitise import correlation_label
 from kt_jira.store import Store
 from kt_jira.store.reconcile import Attempt
 from kt_jira.tickets.rules import decide
@@ -101,7 +101,7 @@ class Repairs:
     def _attempt(self, escalation: Escalation, now: datetime) -> Attempt:
         """The project the create will use (rules may route elsewhere) and the marker."""
         try:
-            project = decide(escalation, self.settings, received_at=now).draft.project
+            project = decide(escalation, self.settings.content, received_at=now).draft.project
         except KtJiraError:  # a broken rule fails the create job itself, with its message
             project = self.settings.jira.project
         label = correlation_label(escalation.escalation_id)

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from kt_jira.jobs import Kind
-from kt_jira.render.text import correlation_label
+from kt_jira.render.sanitise import correlation_label
 
 OPEN = "open"
 CLOSED = frozenset({"resolved", "expired"})

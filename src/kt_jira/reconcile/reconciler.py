@@ -18,7 +18,6 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 
-from kt_jira.commands.setup import project_jql
 from kt_jira.config.models import Settings
 from kt_jira.errors import PermanentError
 from kt_jira.jira import JiraClient
@@ -40,7 +39,7 @@ from kt_jira.reconcile.plan import (
 )
 from kt_jira.reconcile.report import NoProgress, Outcome, Progress, Report, Status
 from kt_jira.reconcile.source import KeeptrustsReader, jira_issue
-from kt_jira.render.text import jql_string
+from kt_jira.render.sanitise import jql_string, project_jql
 from kt_jira.store import Store
 from kt_jira.tickets.sla import parse_duration
 

@@ -31,7 +31,7 @@ from kt_jira.render.nodes import (
     Table,
     Text,
 )
-from kt_jira.render.text import clean_text, link_label, one_line, safe_href
+from kt_jira.render.sanitise import clean_text, link_label, one_line, safe_href
 
 Json = dict[str, Any]
 

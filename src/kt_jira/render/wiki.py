@@ -29,7 +29,7 @@ from kt_jira.render.nodes import (
     Table,
     Text,
 )
-from kt_jira.render.text import clean_text, link_label, safe_href
+from kt_jira.render.sanitise import clean_text, link_label, safe_href
 
 LINE_BREAK = "\\\\ "  # `\\` forces a line break; the space keeps it apart from an escape after it
 

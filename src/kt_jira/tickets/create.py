@@ -54,7 +54,7 @@ class Handlers:
         link = await self.store.get_link(escalation_id)
         if link is not None and link.state == "created":
             return
-        decision = decide(_escalation(record), self.settings, received_at=record.created_at)
+        decision = decide(_escalation(record), self.settings.content, received_at=record.created_at)
         draft = decision.draft
         if link is not None and link.state == "attempting":
             # An earlier attempt may have created it (timeout, 5xx, crash): look before creating.

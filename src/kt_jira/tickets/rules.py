@@ -13,10 +13,10 @@ from datetime import datetime
 from typing import Literal
 from urllib.parse import quote
 
-from kt_jira.config.models import Rule, RuleMatch, RuleSet, Settings
+from kt_jira.config.models import Content, JiraFieldNames, Rule, RuleMatch, RuleSet
 from kt_jira.config.rules import PATTERN_KEYS
 from kt_jira.events.keeptrusts import Escalation
-from kt_jira.render.text import correlation_label, label_safe, one_line
+from kt_jira.render.sanitise import correlation_label, label_safe, one_line
 from kt_jira.tickets.draft import FieldValue, IssueDraft
 from kt_jira.tickets.matching import matches
 from kt_jira.tickets.sla import Deadlines, deadlines, parse_duration, sla_start
@@ -176,12 +176,12 @@ def console_link(console_url: str, escalation_id: str) -> str:
     return f"{console_url.rstrip('/')}/escalations/{escaped}"
 
 
-def decide(escalation: Escalation, settings: Settings, *, received_at: datetime) -> Decision:
+def decide(escalation: Escalation, content: Content, *, received_at: datetime) -> Decision:
     """Map one escalation through the rules (the guide's by default) to a draft and deadlines.
 
     A template that fails to render raises ``ConfigError`` naming the rule and template line."""
-    category = choose_category(escalation, settings.categories)
-    choice = choose_rule(escalation, category.name, tuple(settings.rules) or DEFAULT_RULES)
+    category = choose_category(escalation, content.categories)
+    choice = choose_rule(escalation, category.name, content.rules or DEFAULT_RULES)
     rule, chosen = choice.rule, choice.rule.set
     clock = deadlines(
         started_at=sla_start(escalation.occurred_at, received_at),
@@ -190,9 +190,9 @@ def decide(escalation: Escalation, settings: Settings, *, received_at: datetime)
         else None,
         resolution=parse_duration(chosen.sla_resolution) if chosen.sla_resolution else None,
     )
-    project = chosen.project or settings.jira.project
+    project = chosen.project or content.project
     issue_type = chosen.issue_type or "Task"
-    link = console_link(settings.keeptrusts.console_url, escalation.escalation_id)
+    link = console_link(content.console_url, escalation.escalation_id)
     context = template_context(
         escalation,
         category=category.name,
@@ -204,9 +204,9 @@ def decide(escalation: Escalation, settings: Settings, *, received_at: datetime)
         issue_type=issue_type,
         priority=chosen.priority,
     )
-    summary_where, summary_source = _template(rule, "summary", settings.templates.summary)
+    summary_where, summary_source = _template(rule, "summary", content.templates.summary)
     description_where, description_source = _template(
-        rule, "description", settings.templates.description
+        rule, "description", content.templates.description
     )
     rendered_labels = [
         render_text(label, context, where=f"rule '{rule.name}' set.labels[{i}]")
@@ -220,7 +220,7 @@ def decide(escalation: Escalation, settings: Settings, *, received_at: datetime)
         description=render_document(description_source, context, where=description_where),
         labels=labels(escalation, rendered_labels),
         due_date=clock.due_date,
-        fields=_fields(escalation, settings, link, rule, context),
+        fields=_fields(escalation, content.fields, link, rule, context),
         correlation_label=correlation_label(escalation.escalation_id),
         components=tuple(chosen.components),
         assignee=chosen.assignee,
@@ -256,12 +256,11 @@ def labels(escalation: Escalation, extra: list[str]) -> tuple[str, ...]:
 
 def _fields(
     escalation: Escalation,
-    settings: Settings,
+    names: JiraFieldNames,
     link: str,
     rule: Rule,
     context: dict[str, object],
 ) -> dict[str, FieldValue]:
-    names = settings.jira.fields
     concepts: dict[str | None, FieldValue] = {
         names.escalation_id: escalation.escalation_id,
         names.policy_name: one_line(escalation.policy_name, 255),

@@ -22,8 +22,8 @@ from kt_jira.errors import ConfigError
 from kt_jira.events.keeptrusts import Escalation
 from kt_jira.render.markdown import parse_markdown
 from kt_jira.render.nodes import Document
-from kt_jira.render.text import DESCRIPTION_LIMIT, truncate_document
 from kt_jira.render.tokens import fill, hold, strip_tokens
+from kt_jira.render.truncate import DESCRIPTION_LIMIT, truncate_document
 from kt_jira.tickets.sla import Deadlines
 
 __all__ = [

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from kt_jira.render.text import correlation_label
+from kt_jira.render.sanitise import correlation_label
 from kt_jira.sandbox import escalation_payload
 from kt_jira.tickets.rules import decide
 from tests.integration.bridge.conftest import Harness, HarnessFactory
@@ -79,7 +79,9 @@ async def test_crash_after_create_is_adopted(harness: Harness) -> None:
     [job] = await store.claim(worker_id="dead-worker", now=now, lease=bridge.worker.lease)
     escalation = await store.get_escalation("esc_crash_1")
     assert escalation is not None
-    draft = decide(escalation.escalation, bridge.settings, received_at=escalation.created_at).draft
+    draft = decide(
+        escalation.escalation, bridge.settings.content, received_at=escalation.created_at
+    ).draft
     handlers = bridge.worker.handlers["create_issue"].__self__  # type: ignore[attr-defined]
     body = await handlers.metadata.build_create_body(draft)
     await store.begin_create_attempt(

@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 
 from kt_jira.cli import app
 from kt_jira.commands.online import check_online
-from kt_jira.config.models import JiraSettings, Settings, settings_from_dict
+from kt_jira.config.loader import settings_from_dict
+from kt_jira.config.models import JiraSettings, Settings
 from kt_jira.config.secrets import SecretRef
 from kt_jira.jira import JiraClient, MemoryPauseStore
 from kt_jira.sandbox import JiraSandbox, JiraSandboxSettings, serve_app

@@ -18,7 +18,8 @@ import pytest
 import yaml
 
 from kt_jira.commands.preview import build_preview, load_escalation
-from kt_jira.config.models import Settings, settings_from_dict
+from kt_jira.config.loader import settings_from_dict
+from kt_jira.config.models import Settings
 from kt_jira.config.secrets import SecretRef
 from kt_jira.errors import DraftError
 from kt_jira.jira import JiraClient, JiraMetadata, MemoryPauseStore
@@ -131,7 +132,7 @@ async def test_preview_equals_the_body_then_sent(kind: str) -> None:
         assert jira.issues == []
         assert {method for method, _, _ in recorder.sent} <= {"GET"}
         escalation = load_escalation(json.dumps(payload(kind)).encode())
-        draft = decide(escalation, settings, received_at=datetime.now(UTC)).draft
+        draft = decide(escalation, settings.content, received_at=datetime.now(UTC)).draft
         async with metadata(settings) as (client, meta):
             await client.create_issue(await meta.build_create_body(draft))
     assert recorder.creates() == [previewed]
@@ -145,7 +146,7 @@ async def test_redaction_ticket_has_component_assignee_and_field() -> None:
     async with serve_app(jira.app) as url:
         settings = routing_settings(url, jira)
         escalation = load_escalation(json.dumps(payload("redaction")).encode())
-        draft = decide(escalation, settings, received_at=datetime.now(UTC)).draft
+        draft = decide(escalation, settings.content, received_at=datetime.now(UTC)).draft
         async with metadata(settings) as (client, meta):
             await client.create_issue(await meta.build_create_body(draft))
     [issue] = [jira.view(issue) for issue in jira.issues]
@@ -240,7 +241,7 @@ def test_cli_preview_online_matches_the_create(
         escalation = load_escalation(event.read_bytes())
 
         async def create() -> None:
-            draft = decide(escalation, settings, received_at=datetime.now(UTC)).draft
+            draft = decide(escalation, settings.content, received_at=datetime.now(UTC)).draft
             async with metadata(settings) as (client, meta):
                 await client.create_issue(await meta.build_create_body(draft))
 

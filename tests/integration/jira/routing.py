@@ -42,4 +42,4 @@ ROUTED = (
 
 def draft_for(item: Escalation, jira: JiraSettings, **settings: Any) -> IssueDraft:
     """The draft the configured (default) rules make of ``item``."""
-    return decide(item, Settings(jira=jira, **settings), received_at=RECEIVED).draft
+    return decide(item, Settings(jira=jira, **settings).content, received_at=RECEIVED).draft

@@ -10,7 +10,7 @@ import pytest
 from kt_jira.config.models import JiraSettings
 from kt_jira.errors import DraftError
 from kt_jira.jira import JiraMetadata, find_existing
-from kt_jira.render.text import correlation_label
+from kt_jira.render.sanitise import correlation_label
 
 from .conftest import Site, client_settings, open_site
 from .routing import draft_for, escalation

@@ -44,7 +44,7 @@ async def two_projects(flavor: str) -> AsyncIterator[Site]:
 def _routed(site: Site, escalation_id: str, **overrides: Any) -> IssueDraft:
     settings = Settings(jira=site.jira.settings, rules=[Rule.model_validate(r) for r in RULES])
     item = escalation(escalation_id, **overrides)
-    return decide(item, settings, received_at=RECEIVED).draft
+    return decide(item, settings.content, received_at=RECEIVED).draft
 
 
 @pytest.mark.parametrize("flavor", ["cloud", "datacenter"])

@@ -14,12 +14,13 @@ from typing import Any
 import httpx
 import pytest
 
-from kt_jira.config.models import Settings, settings_from_dict
+from kt_jira.config.loader import settings_from_dict
+from kt_jira.config.models import Settings
 from kt_jira.config.secrets import SecretRef
 from kt_jira.reconcile.reconciler import Reconciler
 from kt_jira.reconcile.report import Report
 from kt_jira.reconcile.source import KeeptrustsReader
-from kt_jira.render.text import correlation_label
+from kt_jira.render.sanitise import correlation_label
 from kt_jira.sandbox import (
     JiraSandbox,
     JiraSandboxSettings,

@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from kt_jira.config.models import Settings, settings_from_dict
+from kt_jira.config.loader import settings_from_dict
+from kt_jira.config.models import Settings
 from kt_jira.config.secrets import SecretRef
 from kt_jira.jobs import Kind
 from kt_jira.sandbox import (

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from kt_jira.commands.check_config import compile_templates, offline_problems, offline_warnings
-from kt_jira.config.models import Settings, settings_from_dict
+from kt_jira.config.loader import settings_from_dict
+from kt_jira.config.models import Settings
 from tests.unit.tickets.support import invoke
 
 

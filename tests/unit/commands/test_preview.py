@@ -18,7 +18,7 @@ from kt_jira.commands.preview import (
     preview_text,
     sample_escalation,
 )
-from kt_jira.config.models import settings_from_dict
+from kt_jira.config.loader import settings_from_dict
 from kt_jira.errors import PayloadError
 from kt_jira.sandbox import envelope, escalation_payload, resolved_payload
 from tests.unit.tickets.support import invoke

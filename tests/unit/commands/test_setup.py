@@ -12,12 +12,13 @@ from kt_jira.commands.setup import (
     bridge_url,
     jira_body,
     keeptrusts_body,
-    project_jql,
     register_keeptrusts,
 )
-from kt_jira.config.models import Settings, settings_from_dict
+from kt_jira.config.loader import settings_from_dict
+from kt_jira.config.models import Settings
 from kt_jira.config.secrets import SecretRef
 from kt_jira.errors import ConfigError, KtJiraError
+from kt_jira.render.sanitise import project_jql
 
 SECRET = "whsec_unit-secret-that-must-not-leak"
 

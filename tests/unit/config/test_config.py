@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kt_jira.config.models import load_settings
+from kt_jira.config.loader import load_settings
 from kt_jira.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[3]

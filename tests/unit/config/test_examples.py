@@ -14,7 +14,8 @@ import yaml
 
 from kt_jira.commands.check_config import offline_problems
 from kt_jira.commands.preview import build_preview, load_escalation, preview_json
-from kt_jira.config.models import Settings, load_settings, settings_from_dict
+from kt_jira.config.loader import load_settings, settings_from_dict
+from kt_jira.config.models import Settings
 from kt_jira.events.keeptrusts import Escalation
 from kt_jira.tickets.rules import decide
 from kt_jira.tickets.templates import DEFAULT_DESCRIPTION, DEFAULT_SUMMARY
@@ -46,7 +47,7 @@ def test_routing_example_routes_as_its_comments_say() -> None:
 
     def route(policy: str, action: str) -> Any:
         escalation = Escalation(escalation_id="e", policy_name=policy, action=action)
-        return decide(escalation, settings, received_at=RECEIVED)
+        return decide(escalation, settings.content, received_at=RECEIVED)
 
     safety = route("toxicity-filter", "block")
     assert (safety.rule.name, safety.draft.project) == ("safety-blocks", "SAFETY")

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kt_jira.config.models import RuleMatch, load_settings, settings_from_dict
+from kt_jira.config.loader import load_settings, settings_from_dict
+from kt_jira.config.models import RuleMatch
 from kt_jira.errors import ConfigError
 
 

@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from kt_jira.config.models import JiraSettings, jql_template_names, settings_from_dict
+from kt_jira.config.loader import settings_from_dict
+from kt_jira.config.models import JiraSettings, jql_template_names
 from kt_jira.errors import ConfigError, DraftError
 from kt_jira.jira import JiraClient, JiraMetadata, find_existing
 from kt_jira.jira.correlation import fill_template

@@ -16,7 +16,7 @@ from kt_jira.reconcile.plan import (
     needs_detail,
     plan,
 )
-from kt_jira.render.text import correlation_label
+from kt_jira.render.sanitise import correlation_label
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 OLD = NOW - timedelta(hours=2)

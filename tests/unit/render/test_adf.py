@@ -26,7 +26,7 @@ from kt_jira.render.nodes import (
     paragraph,
     text,
 )
-from kt_jira.render.text import text_length, truncate_document
+from kt_jira.render.truncate import text_length, truncate_document
 from tests.support.contracts import validate_adf
 from tests.unit.render.strategies import HOSTILE, clean, documents, hrefs, payload_text
 

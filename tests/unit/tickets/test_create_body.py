@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from kt_jira.config.models import JiraSettings, settings_from_dict
+from kt_jira.config.loader import settings_from_dict
+from kt_jira.config.models import JiraSettings
 from kt_jira.config.secrets import SecretRef
 from kt_jira.errors import DraftError
 from kt_jira.jira import JiraClient, JiraMetadata, MemoryPauseStore, RateLimiter
@@ -95,7 +96,7 @@ def draft(**rule_set: Any) -> IssueDraft:
     config = settings_from_dict(
         {"jira": {"fields": no_fields}, "rules": [{"name": "owners", "set": rule_set}]}
     )
-    return decide(esc(), config, received_at=datetime(2026, 1, 1, tzinfo=UTC)).draft
+    return decide(esc(), config.content, received_at=datetime(2026, 1, 1, tzinfo=UTC)).draft
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from kt_jira.config.models import Settings, settings_from_dict
+from kt_jira.config.loader import settings_from_dict
+from kt_jira.config.models import Settings
 from kt_jira.errors import ConfigError
 from kt_jira.events.keeptrusts import Escalation
 from kt_jira.render.nodes import Document, Panel, Paragraph, Text
@@ -58,7 +59,7 @@ def test_every_set_key_reaches_the_draft() -> None:
                     "watchers": ["acc-1", "acc-2"],
                 },
             }
-        ),
+        ).content,
         received_at=RECEIVED,
     )
     draft = decision.draft
@@ -81,7 +82,7 @@ def test_every_set_key_reaches_the_draft() -> None:
 
 def test_defaults_when_a_rule_sets_little() -> None:
     """Unset keys fall back: jira.project, Task, no priority, no deadlines, no extras."""
-    draft = decide(esc(), settings({"name": "bare"}), received_at=RECEIVED).draft
+    draft = decide(esc(), settings({"name": "bare"}).content, received_at=RECEIVED).draft
     assert (draft.project, draft.issue_type, draft.priority, draft.due_date) == (
         "AIGOV",
         "Task",
@@ -108,7 +109,7 @@ def test_fields_by_name_are_templated() -> None:
                     }
                 },
             }
-        ),
+        ).content,
         received_at=RECEIVED,
     )
     fields = decision.draft.fields
@@ -133,12 +134,12 @@ def test_rule_templates_override_the_global_ones() -> None:
         {"name": "rest"},
         templates={"summary": "{{ rule }}: {{ escalation.escalation_id }}", "description": "plain"},
     )
-    loud = decide(esc(action="block"), config, received_at=RECEIVED).draft
+    loud = decide(esc(action="block"), config.content, received_at=RECEIVED).draft
     assert loud.summary == "BLOCKED pii-detector"
     assert loud.description == Document(
         content=(Panel(kind="error", content=(Paragraph(content=(Text(text="loud"),)),)),)
     )
-    rest = decide(esc(), config, received_at=RECEIVED).draft
+    rest = decide(esc(), config.content, received_at=RECEIVED).draft
     assert rest.summary == "rest: esc_9"
     assert rest.description == Document(content=(Paragraph(content=(Text(text="plain"),)),))
 
@@ -158,7 +159,7 @@ def test_template_context_has_the_documented_names() -> None:
                     "sla_resolution": "4h", "issue_type": "Bug"},
         }
     )  # fmt: skip
-    draft = decide(esc(), config, received_at=RECEIVED).draft
+    draft = decide(esc(), config.content, received_at=RECEIVED).draft
     assert draft.summary.split("|") == [
         "org_acme",
         "medium",
@@ -177,7 +178,7 @@ def test_template_context_has_the_documented_names() -> None:
 def test_summary_template_output_is_one_line_within_255() -> None:
     """Whatever the summary template produces is flattened to one line of at most 255."""
     config = settings({"name": "r", "set": {"summary": "a\n{{ escalation.policy_name }}"}})
-    draft = decide(esc(policy_name="x" * 400), config, received_at=RECEIVED).draft
+    draft = decide(esc(policy_name="x" * 400), config.content, received_at=RECEIVED).draft
     assert len(draft.summary) <= 255
     assert draft.summary.startswith("a xxx")
 
@@ -192,7 +193,9 @@ def test_old_keys_keep_working() -> None:
                     "sla_resolution": "2h", "labels": ["legacy"]},
         }
     )  # fmt: skip
-    decision = decide(esc(action="block", category="Compliance"), config, received_at=RECEIVED)
+    decision = decide(
+        esc(action="block", category="Compliance"), config.content, received_at=RECEIVED
+    )
     assert decision.rule.name == "legacy"
     assert decision.deadlines.resolution_due == RECEIVED + timedelta(hours=2)
     assert "legacy" in decision.draft.labels
@@ -204,10 +207,10 @@ def test_a_failing_template_names_rule_and_line() -> None:
         {"name": "broken", "set": {"description": "ok\n\n{{ escalation.policy_name.nope }}"}}
     )
     with pytest.raises(ConfigError, match=r"rule 'broken' set\.description: template line 3"):
-        decide(esc(), config, received_at=RECEIVED)
+        decide(esc(), config.content, received_at=RECEIVED)
     labels = settings({"name": "lab", "set": {"labels": ["{{ 1 / 0 }}"]}})
     with pytest.raises(ConfigError, match=r"rule 'lab' set\.labels\[0\].*division by zero"):
-        decide(esc(), labels, received_at=RECEIVED)
+        decide(esc(), labels.content, received_at=RECEIVED)
 
 
 def test_categories_map_replaces_the_built_in_one() -> None:
@@ -217,11 +220,13 @@ def test_categories_map_replaces_the_built_in_one() -> None:
         {"name": "rest"},
         categories={"re:^pii-": "Compliance"},
     )
-    decision = decide(esc(), config, received_at=RECEIVED)
+    decision = decide(esc(), config.content, received_at=RECEIVED)
     assert (decision.rule.name, decision.category, decision.category_source) == (
         "comply",
         "Compliance",
         "categories",
     )
-    other = decide(esc(policy_name="hipaa", action="escalate"), config, received_at=RECEIVED)
+    other = decide(
+        esc(policy_name="hipaa", action="escalate"), config.content, received_at=RECEIVED
+    )
     assert (other.category, other.category_source) == ("Review required", "action")

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kt_jira.config.models import Settings, settings_from_dict
+from kt_jira.config.loader import settings_from_dict
+from kt_jira.config.models import Settings
 from kt_jira.events.keeptrusts import Escalation
 from kt_jira.render.nodes import Link, OrderedList, Table, Text
 from kt_jira.tickets.rules import decide
@@ -41,7 +42,7 @@ def _esc(**fields: object) -> Escalation:
 )
 def test_priority_and_type_by_action(action: str, issue_type: str, priority: str) -> None:
     """block -> Bug/Highest, escalate -> High, redact -> Medium, else Low (the guide)."""
-    draft = decide(_esc(action=action), SETTINGS, received_at=RECEIVED).draft
+    draft = decide(_esc(action=action), SETTINGS.content, received_at=RECEIVED).draft
     assert (draft.issue_type, draft.priority) == (issue_type, priority)
 
 
@@ -57,7 +58,9 @@ def test_priority_and_type_by_action(action: str, issue_type: str, priority: str
 )
 def test_sla_table_by_category(action: str, category: str, resolution: timedelta) -> None:
     """The resolution deadline follows the guide's SLA table for each action and category."""
-    decision = decide(_esc(action=action, category=category), SETTINGS, received_at=RECEIVED)
+    decision = decide(
+        _esc(action=action, category=category), SETTINGS.content, received_at=RECEIVED
+    )
     assert decision.deadlines.resolution_due == RECEIVED + resolution
     assert decision.draft.due_date == (RECEIVED + resolution).date()
 
@@ -65,7 +68,7 @@ def test_sla_table_by_category(action: str, category: str, resolution: timedelta
 def test_category_derived_from_policy_name() -> None:
     """Without a category in the payload, a compliance-named block policy gets the 2-hour SLA."""
     decision = decide(
-        _esc(action="block", policy_name="HIPAA-compliance"), SETTINGS, received_at=RECEIVED
+        _esc(action="block", policy_name="HIPAA-compliance"), SETTINGS.content, received_at=RECEIVED
     )
     assert decision.category == "Compliance"
     assert decision.rule.name == "compliance-block"
@@ -74,7 +77,9 @@ def test_category_derived_from_policy_name() -> None:
 def test_first_response_by_priority() -> None:
     """First response: Highest 15 min, High 1 h, Medium 4 h."""
     due = {
-        a: decide(_esc(action=a), SETTINGS, received_at=RECEIVED).deadlines.first_response_due
+        a: decide(
+            _esc(action=a), SETTINGS.content, received_at=RECEIVED
+        ).deadlines.first_response_due
         for a in ("block", "escalate", "redact")
     }
     assert due == {
@@ -88,18 +93,23 @@ def test_sla_clock_starts_at_the_escalation_not_in_the_future() -> None:
     """The SLA starts when the escalation happened, unless the payload claims a future time."""
     past = RECEIVED - timedelta(minutes=30)
     assert (
-        decide(_esc(occurred_at=past), SETTINGS, received_at=RECEIVED).deadlines.started_at == past
+        decide(_esc(occurred_at=past), SETTINGS.content, received_at=RECEIVED).deadlines.started_at
+        == past
     )
     future = RECEIVED + timedelta(days=3)
     assert (
-        decide(_esc(occurred_at=future), SETTINGS, received_at=RECEIVED).deadlines.started_at
+        decide(
+            _esc(occurred_at=future), SETTINGS.content, received_at=RECEIVED
+        ).deadlines.started_at
         == RECEIVED
     )
 
 
 def test_summary_labels_and_fields() -> None:
     """Summary, labels and the five custom fields by name, with the console link per escalation."""
-    draft = decide(_esc(policy_name="Content Safety v2"), SETTINGS, received_at=RECEIVED).draft
+    draft = decide(
+        _esc(policy_name="Content Safety v2"), SETTINGS.content, received_at=RECEIVED
+    ).draft
     assert draft.summary == "AI Escalation: Content Safety v2 — redact (gpt-4o)"
     assert draft.labels == ("ai-governance", "keeptrusts", "content-safety-v2")
     assert draft.correlation_label == "kt-esc-esc_1"
@@ -114,7 +124,7 @@ def test_summary_labels_and_fields() -> None:
 
 def test_console_url_escapes_the_id() -> None:
     """An id with URL-significant characters cannot change the console link's path."""
-    draft = decide(_esc(escalation_id="esc/../x?y"), SETTINGS, received_at=RECEIVED).draft
+    draft = decide(_esc(escalation_id="esc/../x?y"), SETTINGS.content, received_at=RECEIVED).draft
     assert (
         draft.fields["Console URL"] == "https://console.keeptrusts.com/escalations/esc%2F..%2Fx%3Fy"
     )
@@ -123,14 +133,16 @@ def test_console_url_escapes_the_id() -> None:
 def test_field_names_are_configurable_and_can_be_left_out() -> None:
     """jira.fields maps concepts to this site's field names; null leaves a field out."""
     settings = settings_from_dict({"jira": {"fields": {"policy_name": "AI Policy", "model": None}}})
-    draft = decide(_esc(), settings, received_at=RECEIVED).draft
+    draft = decide(_esc(), settings.content, received_at=RECEIVED).draft
     assert "AI Policy" in draft.fields
     assert "Model" not in draft.fields
 
 
 def test_summary_is_one_line_within_255() -> None:
     """Newlines and very long names still give a one-line summary of at most 255 characters."""
-    draft = decide(_esc(policy_name="a\nb" + "x" * 400), SETTINGS, received_at=RECEIVED).draft
+    draft = decide(
+        _esc(policy_name="a\nb" + "x" * 400), SETTINGS.content, received_at=RECEIVED
+    ).draft
     assert len(draft.summary) <= 255
     assert "\n" not in draft.summary
 
@@ -138,7 +150,7 @@ def test_summary_is_one_line_within_255() -> None:
 def test_description_is_the_guides_content_as_a_tree() -> None:
     """The description holds the field table, the console link and the five investigation steps."""
     doc = decide(
-        _esc(policy_name="[x|http://evil]"), SETTINGS, received_at=RECEIVED
+        _esc(policy_name="[x|http://evil]"), SETTINGS.content, received_at=RECEIVED
     ).draft.description
     table = next(block for block in doc.content if isinstance(block, Table))
     cells = {row[0][0].text: row[1][0] for row in table.rows}  # type: ignore[union-attr]
@@ -171,8 +183,8 @@ def test_configured_rules_replace_the_default() -> None:
             ]
         }
     )
-    redact = decide(_esc(action="redact"), settings, received_at=RECEIVED)
-    other = decide(_esc(action="block"), settings, received_at=RECEIVED)
+    redact = decide(_esc(action="redact"), settings.content, received_at=RECEIVED)
+    other = decide(_esc(action="block"), settings.content, received_at=RECEIVED)
     assert (redact.rule.name, redact.draft.issue_type) == ("all-redactions", "Story")
     assert (other.rule.name, other.draft.priority) == ("rest", "Medium")
     assert "triage-me" in other.draft.labels

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from kt_jira.events.keeptrusts import Escalation
 from kt_jira.render.adf import to_adf
 from kt_jira.render.nodes import CodeBlock, Link, Text
-from kt_jira.render.text import one_line
+from kt_jira.render.sanitise import one_line
 from kt_jira.render.wiki import to_wiki
 from kt_jira.tickets.templates import DEFAULT_DESCRIPTION, DEFAULT_SUMMARY, render_text
 from tests.support.contracts import validate_adf

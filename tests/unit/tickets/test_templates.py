@@ -22,7 +22,7 @@ from kt_jira.render.nodes import (
     Text,
     text,
 )
-from kt_jira.render.text import TRUNCATION_MARKER, text_length
+from kt_jira.render.truncate import TRUNCATION_MARKER, text_length
 from kt_jira.tickets.rules import decide
 from kt_jira.tickets.sla import deadlines
 from kt_jira.tickets.templates import (
@@ -253,7 +253,7 @@ def test_syntax_problems_name_the_line() -> None:
 def test_lone_surrogates_in_values_do_not_break_rendering() -> None:
     """Lone surrogates (valid in JSON, not in UTF-8) in ids and link values render safely."""
     esc = escalation(escalation_id="esc\ud800", policy_name="p\udc00", model="m\ud800")
-    decision = decide(esc, Settings(), received_at=NOW)
+    decision = decide(esc, Settings().content, received_at=NOW)
     console = decision.draft.fields["Console URL"]
     assert console == "https://console.keeptrusts.com/escalations/esc%3F"
     rendered = doc("[x](https://e.example/{{ escalation.model }})", esc)

@@ -1,8 +1,7 @@
-"""Pure string helpers for Jira fields: summaries, labels, correlation markers, JQL literals, and
-the length budget of a document.
+"""Pure: untrusted payload text made inert for one place in Jira: one-line summaries, labels,
+correlation markers, JQL literals and project clauses, link targets and labels.
 
-Everything here takes untrusted payload text and returns something inert for its one place in
-Jira. No I/O, no markup: markup belongs to the ``adf`` and ``wiki`` renderers.
+No I/O, no markup: markup belongs to the ``adf`` and ``wiki`` renderers.
 """
 
 from __future__ import annotations
@@ -10,28 +9,13 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from kt_jira.render.nodes import (
-    Block,
-    BulletList,
-    CodeBlock,
-    Document,
-    HardBreak,
-    Heading,
-    Inline,
     Link,
-    OrderedList,
-    Panel,
-    Paragraph,
-    Quote,
-    Table,
-    Text,
 )
 
-TRUNCATION_MARKER = "… (truncated by kt-jira: the full text is in the bridge's database)"
-DESCRIPTION_LIMIT = 32767
 LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 
 _ELLIPSIS = "…"
@@ -195,138 +179,10 @@ def link_label(link: Link) -> str:
 # -- document length --------------------------------------------------------------------------
 
 
-def _inline_length(node: Inline) -> int:
-    if isinstance(node, Text):
-        return len(clean_text(node.text))
-    if isinstance(node, Link):
-        return len(link_label(node))
-    return 1  # HardBreak
+_PLAIN_PROJECT_KEY = re.compile(r"[A-Z][A-Z0-9_]*\Z")
 
 
-def _inlines_length(nodes: tuple[Inline, ...]) -> int:
-    return sum(_inline_length(node) for node in nodes)
-
-
-def _block_length(block: Block) -> int:
-    if isinstance(block, Paragraph | Heading):
-        return _inlines_length(block.content)
-    if isinstance(block, BulletList | OrderedList):
-        return sum(_blocks_length(item) for item in block.items)
-    if isinstance(block, Table):
-        rows = (block.header, *block.rows)
-        return sum(_inlines_length(cell) for row in rows for cell in row)
-    if isinstance(block, CodeBlock):
-        return len(clean_text(block.text))
-    if isinstance(block, Panel | Quote):
-        return _blocks_length(block.content)
-    return 0  # Rule
-
-
-def _blocks_length(blocks: tuple[Block, ...]) -> int:
-    return sum(_block_length(block) for block in blocks)
-
-
-def text_length(doc: Document) -> int:
-    """Characters of visible text in ``doc``: code points of the text the renderers keep (see
-    ``clean_text``); a hard break or newline counts as one."""
-    return _blocks_length(doc.content)
-
-
-@dataclass
-class _Budget:
-    remaining: int
-
-    def take(self, value: str) -> str:
-        kept = safe_prefix(value, self.remaining)
-        self.remaining = 0 if len(kept) < len(value) else self.remaining - len(kept)
-        return kept
-
-
-def _cut_inlines(nodes: tuple[Inline, ...], budget: _Budget) -> tuple[Inline, ...]:
-    kept: list[Inline] = []
-    for node in nodes:
-        if budget.remaining <= 0:
-            break
-        if isinstance(node, HardBreak):
-            budget.remaining -= 1
-            kept.append(node)
-        elif isinstance(node, Text):
-            if cut := budget.take(clean_text(node.text)):
-                kept.append(Text(text=cut, marks=node.marks))
-        elif cut := budget.take(link_label(node)):
-            kept.append(Link(text=cut, href=node.href))
-    return tuple(kept)
-
-
-def _cut_block(block: Block, budget: _Budget) -> Block | None:
-    if isinstance(block, Paragraph):
-        return Paragraph(content=_cut_inlines(block.content, budget))
-    if isinstance(block, Heading):
-        return Heading(level=block.level, content=_cut_inlines(block.content, budget))
-    if isinstance(block, BulletList | OrderedList):
-        items: list[tuple[Block, ...]] = []
-        for item in block.items:
-            if budget.remaining <= 0:
-                break
-            if kept := _cut_blocks(item, budget):
-                items.append(kept)
-        if not items:
-            return None
-        return type(block)(items=tuple(items))
-    if isinstance(block, Table):
-        header = tuple(_cut_inlines(cell, budget) for cell in block.header)
-        rows: list[tuple[tuple[Inline, ...], ...]] = []
-        for row in block.rows:
-            if budget.remaining <= 0:
-                break
-            rows.append(tuple(_cut_inlines(cell, budget) for cell in row))
-        return Table(header=header, rows=tuple(rows))
-    if isinstance(block, CodeBlock):
-        return CodeBlock(text=budget.take(clean_text(block.text)), language=block.language)
-    if isinstance(block, Panel):
-        content = _cut_blocks(block.content, budget)
-        return Panel(kind=block.kind, content=content) if content else None
-    if isinstance(block, Quote):
-        content = _cut_blocks(block.content, budget)
-        return Quote(content=content) if content else None
-    return block  # Rule
-
-
-def _cut_blocks(blocks: tuple[Block, ...], budget: _Budget) -> tuple[Block, ...]:
-    kept: list[Block] = []
-    for block in blocks:
-        if budget.remaining <= 0:
-            break
-        if (cut := _cut_block(block, budget)) is not None:
-            kept.append(cut)
-    return tuple(kept)
-
-
-def truncate_document(doc: Document, limit: int = DESCRIPTION_LIMIT) -> Document:
-    """``doc`` cut to at most ``limit`` visible characters, ending with a paragraph that says so.
-
-    The marker counts within the limit. A document that already fits is returned unchanged."""
-    if text_length(doc) <= limit:
-        return doc
-    if limit < len(TRUNCATION_MARKER):
-        marker = safe_prefix(TRUNCATION_MARKER, limit)
-        return Document(content=(Paragraph(content=(Text(text=marker),)),) if marker else ())
-    kept = _cut_blocks(doc.content, _Budget(limit - len(TRUNCATION_MARKER)))
-    return Document(content=(*kept, Paragraph(content=(Text(text=TRUNCATION_MARKER),))))
-
-
-__all__ = [
-    "DESCRIPTION_LIMIT",
-    "LINK_SCHEMES",
-    "TRUNCATION_MARKER",
-    "clean_text",
-    "correlation_label",
-    "jql_string",
-    "label_safe",
-    "link_label",
-    "one_line",
-    "safe_href",
-    "safe_prefix",
-    "text_length",
-    "truncate_document",
-]
+def project_jql(projects: Sequence[str]) -> str:
+    """``project = KEY`` or ``project in (A, B)``; keys that are not plain are quoted."""
+    keys = [k if _PLAIN_PROJECT_KEY.match(k) else jql_string(k) for k in dict.fromkeys(projects)]
+    return f"project = {keys[0]}" if len(keys) == 1 else f"project in ({', '.join(keys)})"

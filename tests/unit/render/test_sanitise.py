@@ -23,8 +23,7 @@ from kt_jira.render.nodes import (
     paragraph,
     text,
 )
-from kt_jira.render.text import (
-    TRUNCATION_MARKER,
+from kt_jira.render.sanitise import (
     clean_text,
     correlation_label,
     jql_string,
@@ -32,9 +31,8 @@ from kt_jira.render.text import (
     one_line,
     safe_href,
     safe_prefix,
-    text_length,
-    truncate_document,
 )
+from kt_jira.render.truncate import TRUNCATION_MARKER, text_length, truncate_document
 
 HOSTILE = [
     'x" OR project = Y',
