@@ -121,12 +121,6 @@ class Worker:
             await asyncio.gather(*loops, return_exceptions=True)
             log.info("worker.stopped", worker_id=self.worker_id)
 
-    async def run_until_idle(self, *, limit_seconds: float = 60.0) -> None:
-        """Process jobs until none is claimable now (tests and one-shot commands)."""
-        async with asyncio.timeout(limit_seconds):
-            while await self.run_once():
-                pass
-
     async def run_once(self) -> bool:
         """Claim and process at most one job; ``False`` when nothing was claimable."""
         jobs = await self.store.claim(

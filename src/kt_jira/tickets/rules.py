@@ -122,10 +122,6 @@ def choose_category(escalation: Escalation, categories: dict[str, str]) -> Categ
     return CategoryChoice(name=name, source="action", reason=reason)
 
 
-def category_of(escalation: Escalation, categories: dict[str, str]) -> str:
-    return choose_category(escalation, categories).name
-
-
 def _facts(escalation: Escalation, category: str) -> dict[str, str]:
     return {
         "action": escalation.action,
@@ -164,10 +160,6 @@ def choose_rule(escalation: Escalation, category: str, rules: tuple[Rule, ...]) 
         skipped.append((rule.name, reasons[0]))
     fallback = ("no configured rule matched: the built-in default applies",)
     return RuleChoice(rule=DEFAULT_RULES[-1], reasons=fallback, skipped=tuple(skipped))
-
-
-def match_rule(escalation: Escalation, category: str, rules: tuple[Rule, ...]) -> Rule:
-    return choose_rule(escalation, category, rules).rule
 
 
 def console_link(console_url: str, escalation_id: str) -> str:
