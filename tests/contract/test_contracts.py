@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -162,15 +161,14 @@ def test_validate_adf_reports_the_cause() -> None:
 def test_missing_reference_file_skips_with_fetch_instructions(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """Without the reference files a test is skipped, saying how to fetch them (or fails on CI)."""
+    """The public helpers skip without their file, naming the fix (fail when it is required)."""
     monkeypatch.setenv(contracts.ADF_ENV, str(tmp_path / "missing.json"))
-    monkeypatch.delenv("CI", raising=False)
-    fetch_hint = re.escape("npm pack @atlaskit/adf-schema@57.7.22")
-    with pytest.raises(pytest.skip.Exception, match=fetch_hint):
+    monkeypatch.delenv(contracts.REQUIRE_CONTRACTS_ENV, raising=False)
+    with pytest.raises(pytest.skip.Exception, match="scripts/fetch-contracts"):
         validate_adf({"type": "doc", "version": 1, "content": []})
-    monkeypatch.setenv("CI", "true")
-    with pytest.raises(pytest.fail.Exception, match=re.escape("full.json")):
-        validate_adf({"type": "doc", "version": 1, "content": []})
+    monkeypatch.setenv(contracts.REQUIRE_CONTRACTS_ENV, "1")
+    with pytest.raises(pytest.fail.Exception, match="scripts/fetch-contracts"):
+        make_request_validator()
 
 
 def test_default_reference_paths_are_relative_to_the_repository() -> None:
