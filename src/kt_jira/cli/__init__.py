@@ -1,0 +1,22 @@
+"""The ``kt-jira`` command line: the composition root, where every object is built.
+
+Commands parse arguments, load the config once, and call ``asyncio.run`` at the edge (``common``).
+Each module holds one group of commands; importing them registers them on ``app``. Errors the
+user can fix are printed as one clear message with exit code 2, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from kt_jira.cli import content, demo, jobs, reconcile, service, setup
+from kt_jira.cli.common import app
+
+__all__ = ["app", "content", "demo", "jobs", "main", "reconcile", "service", "setup"]
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

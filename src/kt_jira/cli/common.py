@@ -1,0 +1,58 @@
+"""What every ``kt-jira`` command shares: the Typer app, the consoles, ``--config``, and the
+edge where a coroutine runs and a user-fixable error becomes one line and exit code 2.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from kt_jira import __version__, logs
+from kt_jira.config.loader import load_settings
+from kt_jira.config.models import Settings
+from kt_jira.errors import ConfigError, KtJiraError
+
+app = typer.Typer(help="Bridge Keeptrusts escalations and Jira, both ways.", no_args_is_help=True)
+jobs_app = typer.Typer(help="Inspect and replay queued and dead-letter jobs.", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+ConfigOption = Annotated[
+    Path, typer.Option("--config", "-c", help="YAML config file.", exists=False)
+]
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    try:
+        return asyncio.run(coro)
+    except KtJiraError as exc:
+        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        raise typer.Exit(2) from None
+
+
+def load_config(path: Path) -> Settings:
+    try:
+        return load_settings(path)
+    except ConfigError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+
+
+@app.callback()
+def _main(
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    logs.configure(level=log_level)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    out.print(__version__)

@@ -1,0 +1,74 @@
+"""``setup keeptrusts`` and ``setup jira-webhook``: register the bridge's webhooks."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from kt_jira.cli.common import ConfigOption, app, err, load_config, out, run_async
+
+setup_app = typer.Typer(
+    help="Register the bridge's webhooks in Keeptrusts and Jira.", no_args_is_help=True
+)
+app.add_typer(setup_app, name="setup")
+UrlOption = Annotated[
+    str,
+    typer.Option("--url", help="The bridge's public base URL, e.g. https://kt-jira.example.com"),
+]
+ReplaceOption = Annotated[
+    bool,
+    typer.Option("--replace", help="Re-send the registration (and its secret) even if present."),
+]
+
+
+@setup_app.command("keeptrusts")
+def setup_keeptrusts(
+    config: ConfigOption,
+    url: UrlOption,
+    fields: Annotated[
+        str,
+        typer.Option(help="both (default), docs (events/enabled) or guide (event_types/active)."),
+    ] = "both",
+    replace: ReplaceOption = False,
+) -> None:
+    """Register the bridge's webhook in Keeptrusts (escalation.created and .resolved)."""
+    from kt_jira.commands.setup import FieldStyle, register_keeptrusts
+
+    if fields not in set(FieldStyle):
+        err.print("error: --fields must be both, docs or guide")
+        raise typer.Exit(2)
+    settings = load_config(config)
+    style = FieldStyle(fields)
+    done = run_async(register_keeptrusts(settings, public_url=url, style=style, replace=replace))
+    _print_registration(done)
+
+
+@setup_app.command("jira-webhook")
+def setup_jira_webhook(
+    config: ConfigOption,
+    url: UrlOption,
+    project: Annotated[
+        list[str] | None,
+        typer.Option(help="Filter on this project (repeatable; default jira.project)."),
+    ] = None,
+    replace: ReplaceOption = False,
+) -> None:
+    """Register a Jira admin webhook with the secret and a JQL filter on the project(s)."""
+    from kt_jira.commands.setup import register_jira_webhook
+
+    settings = load_config(config)
+    done = run_async(
+        register_jira_webhook(settings, public_url=url, projects=project or (), replace=replace)
+    )
+    _print_registration(done)
+
+
+def _print_registration(done: Any) -> None:
+    """What was registered, one fact a line, never wrapped (scripts read it); no secret."""
+    where = f" (id {done.webhook_id})" if done.webhook_id else ""
+    lines = [f"{done.target} {done.outcome}{where}: {done.url}"]
+    lines += [f"  events: {', '.join(done.events)}"] if done.events else []
+    lines += [f"  {done.detail}"] if done.detail else []
+    for line in lines:
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
