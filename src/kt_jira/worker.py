@@ -1,6 +1,6 @@
 """The worker: claim a job from the database, run its handler, then finish, retry or dead-letter.
 
-Claims, leases and heartbeats live in the store; retry decisions are a pure function. A stop
+Claims, leases and heartbeats live in the store; retry decisions are ``retry``'s pure policy. A stop
 request lets in-flight jobs finish within a grace period, then releases what is left, so a
 SIGTERM never loses or double-runs work.
 """
@@ -12,15 +12,15 @@ import contextlib
 import os
 import random
 import socket
-import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 import structlog
 
 from kt_jira.config.models import WorkerSettings
-from kt_jira.errors import ConfigError, Deferred, DraftError, PermanentError, RetryableError
+from kt_jira.errors import Deferred
 from kt_jira.metrics import Metrics
+from kt_jira.retry import describe_error, retry_at
 from kt_jira.store import Job, Store
 
 Handler = Callable[[Job], Awaitable[None]]
@@ -29,40 +29,6 @@ log = structlog.get_logger("kt_jira.worker")
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def retry_at(
-    *,
-    exception: BaseException,
-    attempts: int,
-    settings: WorkerSettings,
-    now: datetime,
-    rng: random.Random,
-) -> datetime | None:
-    """When to run a failed job again, or ``None`` to dead-letter it. Pure."""
-    if isinstance(exception, PermanentError | DraftError | ConfigError):
-        return None
-    if attempts >= settings.max_attempts:
-        return None
-    if isinstance(exception, RetryableError) and exception.retry_after is not None:
-        # Jira said when: wait at least that long, plus a little spread so workers don't stampede.
-        return now + timedelta(seconds=exception.retry_after * rng.uniform(1.0, 1.1))
-    delay = min(
-        settings.backoff_max_seconds, settings.backoff_base_seconds * 2 ** max(0, attempts - 1)
-    )
-    return now + timedelta(seconds=delay * rng.uniform(0.7, 1.3))
-
-
-def describe_error(exception: BaseException) -> str:
-    """The full error for the dead-letter record: type, message and the chain of causes."""
-    if isinstance(exception, PermanentError | DraftError | RetryableError | ConfigError):
-        parts = [f"{type(exception).__name__}: {exception}"]
-        cause = exception.__cause__
-        while cause is not None:
-            parts.append(f"caused by {type(cause).__name__}: {cause}")
-            cause = cause.__cause__
-        return "\n".join(parts)
-    return "".join(traceback.format_exception(exception)).strip()
 
 
 class Worker:

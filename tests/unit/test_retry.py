@@ -9,7 +9,7 @@ import pytest
 
 from kt_jira.config.models import WorkerSettings
 from kt_jira.errors import DraftError, PermanentError, RateLimited, RetryableError, UncertainOutcome
-from kt_jira.worker import describe_error, retry_at
+from kt_jira.retry import describe_error, retry_at
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 SETTINGS = WorkerSettings(backoff_base_seconds=2, backoff_max_seconds=600, max_attempts=5)
