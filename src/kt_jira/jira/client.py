@@ -18,8 +18,9 @@ import httpx
 import structlog
 
 from kt_jira.config.models import JiraSettings
-from kt_jira.errors import ConfigError, KtJiraError, UncertainOutcome
+from kt_jira.errors import KtJiraError, UncertainOutcome
 from kt_jira.http import HttpSession, outbound_client
+from kt_jira.jira.auth import auth_for
 from kt_jira.jira.failures import status_error, transport_error, undecodable
 from kt_jira.jira.models import (
     CreateField,
@@ -88,7 +89,7 @@ class JiraClient(HttpSession):
             base_url=self.settings.url,
             timeout_seconds=self.settings.timeout_seconds,
             transport=self._transport,
-            auth=_auth(self.settings),
+            auth=auth_for(self.settings),
         )
 
     # -- endpoints -------------------------------------------------------------------------
@@ -319,41 +320,6 @@ class JiraClient(HttpSession):
             return status_error(response, what=what, idempotent=idempotent, retry_after=seconds)
         log.warning("jira.request_rejected", **log_fields)
         return status_error(response, what=what, idempotent=idempotent)
-
-
-class _BearerAuth(httpx.Auth):
-    """Data Center personal access token; a PAT is not accepted as a Basic password."""
-
-    def __init__(self, token: str) -> None:
-        self._header = f"Bearer {token}"
-
-    def auth_flow(self, request: httpx.Request) -> Any:
-        request.headers["Authorization"] = self._header
-        yield request
-
-    def __repr__(self) -> str:
-        return "_BearerAuth(<redacted>)"
-
-
-def _auth(settings: JiraSettings) -> httpx.Auth:
-    if settings.flavor == "datacenter":
-        if settings.pat is None:
-            raise ConfigError(
-                "jira.pat is not set: Jira Data Center authenticates with a personal access "
-                "token; set jira.pat (e.g. env:JIRA_PAT)"
-            )
-        return _BearerAuth(settings.pat.reveal())
-    if not settings.email:
-        raise ConfigError(
-            "jira.email is not set: Jira Cloud authenticates with the bot account's email and "
-            "an API token; set jira.email"
-        )
-    if settings.api_token is None:
-        raise ConfigError(
-            "jira.api_token is not set: Jira Cloud needs the bot account's API token; "
-            "set jira.api_token (e.g. env:JIRA_API_TOKEN)"
-        )
-    return httpx.BasicAuth(settings.email, settings.api_token.reveal())
 
 
 def _seg(value: str) -> str:
