@@ -8,12 +8,12 @@ on use, by ``config.secrets``). Errors name the key, the file and the line.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from kt_jira.config.models import ENV_PREFIX, Settings
 from kt_jira.config.secrets import SecretRef
@@ -122,23 +122,8 @@ def _apply_env(data: dict[str, Any], environ: Mapping[str, str]) -> None:
 
 def _label_secrets(settings: Settings) -> None:
     """Tell each secret where it came from, so errors about it name the key."""
-    pairs: list[tuple[str, SecretRef | None]] = [
-        ("server.admin_token", settings.server.admin_token),
-        ("keeptrusts.api_token", settings.keeptrusts.api_token),
-        ("jira.api_token", settings.jira.api_token),
-        ("jira.pat", settings.jira.pat),
-        ("jira.webhook_secret", settings.jira.webhook_secret),
-    ]
-    pairs += [
-        (f"jira.webhook_secrets[{i}]", s) for i, s in enumerate(settings.jira.webhook_secrets)
-    ]
-    pairs += [
-        (f"keeptrusts.webhook.secrets[{i}]", s)
-        for i, s in enumerate(settings.keeptrusts.webhook.secrets)
-    ]
-    for where, secret in pairs:
-        if secret is not None:
-            secret.where = where
+    for where, secret in iter_secrets(settings):
+        secret.where = where
 
 
 def inline_secrets(settings: Settings) -> list[str]:
@@ -151,13 +136,19 @@ def inline_secrets(settings: Settings) -> list[str]:
 
 
 def iter_secrets(settings: Settings) -> list[tuple[str, SecretRef]]:
-    candidates = [
-        settings.server.admin_token,
-        settings.keeptrusts.api_token,
-        settings.jira.api_token,
-        settings.jira.pat,
-        settings.jira.webhook_secret,
-        *settings.jira.webhook_secrets,
-        *settings.keeptrusts.webhook.secrets,
-    ]
-    return [(s.where, s) for s in candidates if s is not None]
+    """Every secret reference in the tree, with its key path (``jira.webhook_secrets[0]``)."""
+    return list(_walk(settings, ""))
+
+
+def _walk(value: object, path: str) -> Iterator[tuple[str, SecretRef]]:
+    if isinstance(value, SecretRef):
+        yield path, value
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _walk(getattr(value, name), f"{path}.{name}" if path else name)
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            yield from _walk(item, f"{path}[{i}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _walk(item, f"{path}.{key}")

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
-    PlainSerializer,
     field_validator,
     model_validator,
 )
@@ -26,21 +24,12 @@ from kt_jira.config.rules import Rule as Rule
 from kt_jira.config.rules import RuleMatch as RuleMatch
 from kt_jira.config.rules import RuleSet as RuleSet
 from kt_jira.config.rules import Templates as Templates
-from kt_jira.config.secrets import SecretRef
+from kt_jira.config.secrets import Secret
+from kt_jira.config.sla import FeedbackSettings as FeedbackSettings
+from kt_jira.config.sla import SlaSettings as SlaSettings
 from kt_jira.tickets.sla import parse_duration
 
 ENV_PREFIX = "KT_JIRA__"
-
-
-def _secret(value: Any) -> SecretRef:
-    if isinstance(value, SecretRef):
-        return value
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("must be a secret reference such as env:NAME or file:PATH")
-    return SecretRef(value.strip())
-
-
-Secret = Annotated[SecretRef, BeforeValidator(_secret), PlainSerializer(lambda s: s.reference)]
 
 
 class Strict(BaseModel):
@@ -280,6 +269,21 @@ class Settings(Strict):
     # Policy name (case-insensitive glob or re:regex) -> category, for payloads without one.
     categories: Categories = Field(default_factory=dict)
     templates: Templates = Templates()
+    sla: SlaSettings = SlaSettings()
+    feedback: FeedbackSettings = FeedbackSettings()
+
+    @model_validator(mode="after")
+    def _calendars_exist(self) -> Settings:
+        known = set(self.sla.calendars)
+        missing = [
+            f"rule '{rule.name}': set.sla_calendar {rule.set.sla_calendar!r} is not defined; "
+            f"add it under sla.calendars (defined: {', '.join(sorted(known)) or 'none'})"
+            for rule in self.rules
+            if rule.set.sla_calendar is not None and rule.set.sla_calendar not in known
+        ]
+        if missing:
+            raise ValueError("; ".join(missing))
+        return self
 
     @property
     def content(self) -> Content:

@@ -61,6 +61,7 @@ class RuleSet(_Strict):
     priority: str | None = None
     sla_first_response: str | None = None
     sla_resolution: str | None = None
+    sla_calendar: str | None = None  # a name under sla.calendars; default: around the clock
     labels: list[str] = Field(default_factory=list)  # templates; sanitised into labels
     components: list[str] = Field(default_factory=list)  # component names
     assignee: str | None = None  # accountId on Cloud, user name on Data Center

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, PlainSerializer
 
 from kt_jira.errors import ConfigError
 
@@ -80,3 +83,15 @@ def _resolve(ref: str, where: str) -> str:
             "use env:NAME or file:PATH"
         )
     return ref
+
+
+def _secret(value: Any) -> SecretRef:
+    if isinstance(value, SecretRef):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a secret reference such as env:NAME or file:PATH")
+    return SecretRef(value.strip())
+
+
+#: A config field holding a secret reference; serialised back as the reference, never the value.
+Secret = Annotated[SecretRef, BeforeValidator(_secret), PlainSerializer(lambda s: s.reference)]
