@@ -8,7 +8,8 @@ the file. Key paths here are a public contract (DESIGN.md): do not rename them.
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import (
@@ -27,6 +28,7 @@ from kt_jira.config.rules import Templates as Templates
 from kt_jira.config.secrets import Secret
 from kt_jira.config.sla import FeedbackSettings as FeedbackSettings
 from kt_jira.config.sla import SlaSettings as SlaSettings
+from kt_jira.tickets.calendar import BusinessCalendar
 from kt_jira.tickets.sla import parse_duration
 
 ENV_PREFIX = "KT_JIRA__"
@@ -255,6 +257,8 @@ class Content:
     project: str  #: the default project, for rules that name none
     console_url: str
     fields: JiraFieldNames
+    #: Business calendars by name (``sla.calendars``), for rules that name one.
+    calendars: Mapping[str, BusinessCalendar] = field(default_factory=dict)
 
 
 class Settings(Strict):
@@ -294,4 +298,5 @@ class Settings(Strict):
             project=self.jira.project,
             console_url=self.keeptrusts.console_url,
             fields=self.jira.fields,
+            calendars={name: c.calendar() for name, c in self.sla.calendars.items()},
         )

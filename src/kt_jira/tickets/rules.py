@@ -17,6 +17,7 @@ from kt_jira.config.models import Content, JiraFieldNames, Rule, RuleMatch, Rule
 from kt_jira.config.rules import PATTERN_KEYS
 from kt_jira.events.keeptrusts import Escalation
 from kt_jira.render.sanitise import correlation_label, label_safe, one_line
+from kt_jira.tickets.calendar import ALWAYS
 from kt_jira.tickets.draft import FieldValue, IssueDraft
 from kt_jira.tickets.matching import matches
 from kt_jira.tickets.sla import Deadlines, deadlines, parse_duration, sla_start
@@ -181,6 +182,8 @@ def decide(escalation: Escalation, content: Content, *, received_at: datetime) -
         if chosen.sla_first_response
         else None,
         resolution=parse_duration(chosen.sla_resolution) if chosen.sla_resolution else None,
+        calendar=content.calendars.get(chosen.sla_calendar or "", ALWAYS),
+        calendar_name=chosen.sla_calendar or "",
     )
     project = chosen.project or content.project
     issue_type = chosen.issue_type or "Task"

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from kt_jira.tickets.calendar import ALWAYS, BusinessCalendar
+
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$", re.IGNORECASE)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -24,9 +26,19 @@ def parse_duration(text: str) -> timedelta:
 
 @dataclass(frozen=True, kw_only=True)
 class Deadlines:
+    """A ticket's SLA: when its clocks started, its targets (working time) and their deadlines.
+
+    ``calendar`` names the business calendar the targets run on (``""``: around the clock); the
+    dues are where the targets end if nothing pauses the clocks. The live state of the clocks is
+    ``sla_clock.evaluate``'s, from the signals the ticket has had since.
+    """
+
     started_at: datetime
     first_response_due: datetime | None
     resolution_due: datetime | None
+    first_response: timedelta | None = None
+    resolution: timedelta | None = None
+    calendar: str = ""
 
     @property
     def due_date(self) -> date | None:
@@ -35,12 +47,20 @@ class Deadlines:
 
 
 def deadlines(
-    *, started_at: datetime, first_response: timedelta | None, resolution: timedelta | None
+    *,
+    started_at: datetime,
+    first_response: timedelta | None,
+    resolution: timedelta | None,
+    calendar: BusinessCalendar = ALWAYS,
+    calendar_name: str = "",
 ) -> Deadlines:
     return Deadlines(
         started_at=started_at,
-        first_response_due=started_at + first_response if first_response else None,
-        resolution_due=started_at + resolution if resolution else None,
+        first_response_due=calendar.add(started_at, first_response) if first_response else None,
+        resolution_due=calendar.add(started_at, resolution) if resolution else None,
+        first_response=first_response,
+        resolution=resolution,
+        calendar=calendar_name,
     )
 
 

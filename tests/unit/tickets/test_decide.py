@@ -230,3 +230,25 @@ def test_categories_map_replaces_the_built_in_one() -> None:
         esc(policy_name="hipaa", action="escalate"), config.content, received_at=RECEIVED
     )
     assert (other.category, other.category_source) == ("Review required", "action")
+
+
+def test_a_rule_on_a_business_calendar_gets_business_hours_deadlines() -> None:
+    """Thursday 12:00 UTC = 13:00 Berlin; 8 working hours (09-17, Mon-Fri) end Friday 13:00."""
+    chosen = settings(
+        {
+            "name": "office",
+            "set": {"sla_first_response": "1h", "sla_resolution": "8h", "sla_calendar": "emea"},
+        },
+        sla={"calendars": {"emea": {"timezone": "Europe/Berlin", "hours": "09:00-17:00"}}},
+    )
+    clock = decide(esc(), chosen.content, received_at=RECEIVED).deadlines
+    assert clock.calendar == "emea"
+    assert (clock.first_response, clock.resolution) == (timedelta(hours=1), timedelta(hours=8))
+    assert clock.first_response_due == RECEIVED + timedelta(hours=1)
+    assert clock.resolution_due == datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+def test_a_rule_without_a_calendar_runs_around_the_clock() -> None:
+    chosen = settings({"name": "any", "set": {"sla_resolution": "8h"}})
+    clock = decide(esc(), chosen.content, received_at=RECEIVED).deadlines
+    assert (clock.calendar, clock.resolution_due) == ("", RECEIVED + timedelta(hours=8))
