@@ -3,14 +3,16 @@
 Dedup is decided by unique indexes and ``ON CONFLICT DO NOTHING``, never by a read followed by
 a write, so two concurrent copies of one delivery yield one ``accepted`` and one ``duplicate``
 on both dialects. A duplicate only bumps the original row's ``duplicates`` counter. The
-conn-level steps (``accept``, ``duplicate``, ``insert``) are shared with ``sync.ingest_jira``,
-which records Jira deliveries in its own transaction; nothing here ever deletes a delivery.
+conn-level steps (``insert``, ``duplicate``, ``enqueue_accepted``) are shared with
+``sync.ingest_jira``, which records Jira deliveries in its own transaction. Nothing here ever
+deletes a delivery or changes a stored body.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import fields
 from typing import Any
 
 from sqlalchemy import ColumnElement, select, update
@@ -29,6 +31,7 @@ from kt_jira.store.tables import deliveries
 EVENT_KEY_CHARS = 500  # deliveries.event_key
 EVENT_TYPE_CHARS = 100  # deliveries.event_type
 ENTITY = "delivery"
+Detail = Mapping[str, Any] | None  # of an audit row
 
 
 class Deliveries:
@@ -55,9 +58,10 @@ class Deliveries:
         event_key, event_type = fit_key(event_key), fit_type(event_type)
         escalation_id = escalation.escalation_id if escalation else None
         async with self._db.write() as conn:
-            row_id = await accept(
+            row_id = await insert(
                 conn,
                 delivery,
+                status=DeliveryStatus.ACCEPTED,
                 event_key=event_key,
                 event_type=event_type,
                 escalation_id=escalation_id,
@@ -79,12 +83,11 @@ class Deliveries:
 
     async def quarantine(self, delivery: VerifiedDelivery, *, reason: str, http_status: int) -> int:
         """Keep a signed but unusable body for inspection and replay; returns its row id."""
-        status = DeliveryStatus.QUARANTINED
         async with self._db.write() as conn:
             row_id = await insert(
                 conn,
                 delivery,
-                status=status,
+                status=DeliveryStatus.QUARANTINED,
                 reason=reason,
                 http_status=http_status,
                 action="quarantined",
@@ -113,7 +116,6 @@ class Deliveries:
         )
 
     async def get(self, delivery_row_id: int) -> DeliveryRecord | None:
-        """One delivery, with its body."""
         query = select(deliveries).where(deliveries.c.id == delivery_row_id)
         async with self._db.read() as conn:
             found = (await conn.execute(query)).mappings().first()
@@ -145,30 +147,6 @@ def fit_type(event_type: str) -> str:
     return event_type[:EVENT_TYPE_CHARS]
 
 
-async def accept(
-    conn: AsyncConnection,
-    delivery: VerifiedDelivery,
-    *,
-    event_key: str,
-    event_type: str,
-    escalation_id: str | None,
-) -> int | None:
-    """Insert ``delivery`` as accepted (or promote its quarantined copy); ``None``: a duplicate.
-
-    Keys and types must be fitted already (``fit_key``, ``fit_type``)."""
-    row_id = await insert(
-        conn,
-        delivery,
-        status=DeliveryStatus.ACCEPTED,
-        event_key=event_key,
-        event_type=event_type,
-        escalation_id=escalation_id,
-    )
-    if row_id is None:
-        row_id = await _promote_quarantined(conn, delivery, event_key, event_type, escalation_id)
-    return row_id
-
-
 async def enqueue_accepted(
     conn: AsyncConnection,
     delivery: VerifiedDelivery,
@@ -179,17 +157,9 @@ async def enqueue_accepted(
 ) -> tuple[str, ...]:
     """Enqueue an accepted delivery's jobs and audit it; returns the keys newly enqueued."""
     at = delivery.received_at
-    enqueued = tuple(
-        [job.job_key for job in jobs if await queue.insert(conn, job, now=at) is not None]
-    )
-    await audit.write(
-        conn,
-        at=at,
-        entity=ENTITY,
-        entity_id=row_id,
-        action="accepted",
-        detail={"event_type": event_type, "enqueued": list(enqueued)},
-    )
+    enqueued = tuple([job.job_key for job in jobs if await queue.insert(conn, job, now=at)])
+    detail = {"event_type": event_type, "enqueued": list(enqueued)}
+    await _audit(conn, delivery, row_id, "accepted", detail)
     return enqueued
 
 
@@ -204,10 +174,11 @@ async def insert(
     reason: str | None = None,
     http_status: int | None = None,
     action: str | None = None,
-    detail: dict[str, Any] | None = None,
+    detail: Detail = None,
 ) -> int | None:
     """The new row's id, or ``None`` when a unique index says it is a duplicate; with
-    ``action``, the new row's audit row too."""
+    ``action``, the new row's audit row too. An accepted delivery takes the place of its own
+    quarantined copy (keys and types fitted already: ``fit_key``, ``fit_type``)."""
     stmt = (
         audit.insert(conn, deliveries)
         .values(
@@ -229,11 +200,10 @@ async def insert(
         .returning(deliveries.c.id)
     )
     row_id: int | None = (await conn.execute(stmt)).scalar_one_or_none()
-    if row_id is not None and action is not None:
-        at = delivery.received_at
-        await audit.write(
-            conn, at=at, entity=ENTITY, entity_id=row_id, action=action, detail=detail
-        )
+    if row_id is None and status is DeliveryStatus.ACCEPTED:
+        row_id = await _promote_quarantined(conn, delivery, event_key, event_type, escalation_id)
+    elif row_id is not None and action is not None:
+        await _audit(conn, delivery, row_id, action, detail)
     return row_id
 
 
@@ -291,14 +261,7 @@ async def _promote_quarantined(
     )
     row_id: int | None = (await conn.execute(stmt)).scalar_one_or_none()
     if row_id is not None:
-        await audit.write(
-            conn,
-            at=delivery.received_at,
-            entity=ENTITY,
-            entity_id=row_id,
-            action="promoted",
-            detail={"event_type": event_type},
-        )
+        await _audit(conn, delivery, row_id, "promoted", {"event_type": event_type})
     return row_id
 
 
@@ -312,6 +275,13 @@ async def _accepted_with_key(conn: AsyncConnection, source: str, event_key: str)
     return row_id
 
 
+async def _audit(
+    conn: AsyncConnection, delivery: VerifiedDelivery, row_id: int, action: str, detail: Detail
+) -> None:
+    at = delivery.received_at
+    await audit.write(conn, at=at, entity=ENTITY, entity_id=row_id, action=action, detail=detail)
+
+
 def _same_delivery(delivery: VerifiedDelivery) -> tuple[ColumnElement[bool], ...]:
     return (
         deliveries.c.source == delivery.source,
@@ -320,19 +290,11 @@ def _same_delivery(delivery: VerifiedDelivery) -> tuple[ColumnElement[bool], ...
 
 
 def to_delivery(row: RowMapping, *, with_body: bool) -> DeliveryRecord:
+    values = {name: row[name] for name in _DELIVERY_FIELDS}
     return DeliveryRecord(
-        id=row["id"],
-        source=row["source"],
-        delivery_id=row["delivery_id"],
-        event_key=row["event_key"],
-        event_type=row["event_type"],
-        status=DeliveryStatus(row["status"]),
-        reason=row["reason"],
-        http_status=row["http_status"],
-        headers=dict(row["headers"]),
-        received_at=row["received_at"],
-        duplicates=row["duplicates"],
-        escalation_id=row["escalation_id"],
-        verified_by=row["verified_by"],
+        **{**values, "status": DeliveryStatus(row["status"]), "headers": dict(row["headers"])},
         body=bytes(row["body"]) if with_body else None,
     )
+
+
+_DELIVERY_FIELDS = tuple(field.name for field in fields(DeliveryRecord) if field.name != "body")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case, func, literal, select, update
+from sqlalchemy import ColumnElement, case, func, literal, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -98,14 +98,12 @@ class Links:
 
     async def get(self, escalation_id: str) -> LinkRecord | None:
         async with self._db.read() as conn:
-            return await _get(conn, escalation_id)
+            return await _find(conn, links.c.escalation_id == escalation_id)
 
     async def find_by_issue(self, issue_id: str) -> LinkRecord | None:
         """The link holding ``issue_id`` (its durable identity), if any."""
-        query = select(links).where(links.c.issue_id == issue_id)
         async with self._db.read() as conn:
-            found = (await conn.execute(query)).mappings().first()
-        return None if found is None else to_link(found)
+            return await _find(conn, links.c.issue_id == issue_id)
 
     # Last: annotations after it would name this method, not the builtin.
     async def list(self, *, state: str | None = None, limit: int = 100) -> list[LinkRecord]:
@@ -156,14 +154,13 @@ async def mark_attempting(
         )
 
 
-async def _get(conn: AsyncConnection, escalation_id: str) -> LinkRecord | None:
-    query = select(links).where(links.c.escalation_id == escalation_id)
-    row = (await conn.execute(query)).mappings().first()
+async def _find(conn: AsyncConnection, where: ColumnElement[bool]) -> LinkRecord | None:
+    row = (await conn.execute(select(links).where(where))).mappings().first()
     return None if row is None else to_link(row)
 
 
 async def _require(conn: AsyncConnection, escalation_id: str) -> LinkRecord:
-    record = await _get(conn, escalation_id)
+    record = await _find(conn, links.c.escalation_id == escalation_id)
     if record is None:
         raise KtJiraError(
             f"escalation {escalation_id!r} has no link: call begin_create_attempt first"

@@ -11,6 +11,7 @@ holder's result. Job keys are unique forever: nothing here deletes a job. The co
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -95,19 +96,8 @@ class Queue:
             claimed = [to_job(row) for row in (await conn.execute(stmt)).mappings()]
             # RETURNING order is unspecified; hand jobs back in the order they were chosen.
             claimed.sort(key=lambda job: (job.priority, job.run_at, job.id))
-            await audit.write_many(
-                conn,
-                [
-                    {
-                        "at": now,
-                        "entity": ENTITY,
-                        "entity_id": job.id,
-                        "action": "claimed",
-                        "detail": {"worker_id": worker_id, "attempt": job.attempts},
-                    }
-                    for job in claimed
-                ],
-            )
+            details = {job.id: {"worker_id": worker_id, "attempt": job.attempts} for job in claimed}
+            await audit.write_many(conn, _audit_rows(now, "claimed", details))
         return claimed
 
     async def heartbeat(
@@ -191,17 +181,7 @@ class Queue:
         async with self._db.write() as conn:
             replayed = list((await conn.execute(stmt)).scalars())
             await audit.write_many(
-                conn,
-                [
-                    {
-                        "at": now,
-                        "entity": ENTITY,
-                        "entity_id": jid,
-                        "action": "replayed",
-                        "detail": {},
-                    }
-                    for jid in replayed
-                ],
+                conn, _audit_rows(now, "replayed", {jid: {} for jid in replayed})
             )
         return len(replayed)
 
@@ -296,23 +276,23 @@ def claimable(now: datetime) -> ColumnElement[bool]:
     )
 
 
+def _audit_rows(
+    now: datetime, action: str, details: dict[int, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """``audit.write_many`` rows: one ``action`` per job id, with its detail."""
+    return [
+        {"at": now, "entity": ENTITY, "entity_id": job_id, "action": action, "detail": detail}
+        for job_id, detail in details.items()
+    ]
+
+
 def _held_by(worker_id: str) -> tuple[ColumnElement[bool], ...]:
     return (jobs.c.locked_by == worker_id, jobs.c.status == JobStatus.RUNNING.value)
 
 
 def to_job(row: RowMapping) -> Job:
-    return Job(
-        id=row["id"],
-        kind=row["kind"],
-        job_key=row["job_key"],
-        payload=dict(row["payload"]),
-        status=JobStatus(row["status"]),
-        priority=row["priority"],
-        attempts=row["attempts"],
-        run_at=row["run_at"],
-        locked_by=row["locked_by"],
-        locked_until=row["locked_until"],
-        last_error=row["last_error"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
+    values = {name: row[name] for name in _JOB_FIELDS}
+    return Job(**{**values, "payload": dict(row["payload"]), "status": JobStatus(row["status"])})
+
+
+_JOB_FIELDS = tuple(field.name for field in fields(Job))

@@ -72,9 +72,10 @@ class Sync:
                     delivery_row_id=row_id,
                     delivery_id=delivery.delivery_id,
                 )
-            row_id = await deliveries.accept(
+            row_id = await deliveries.insert(
                 conn,
                 delivery,
+                status=DeliveryStatus.ACCEPTED,
                 event_key=event_key,
                 event_type=event_type,
                 escalation_id=escalation_id,
