@@ -1,11 +1,11 @@
 """A measured prototype for docs/performance.md, finding 1: the intake transaction rebuilt.
 
-``current`` runs ``Store.ingest`` as the webhook does; ``prototype`` writes the same rows (one
-delivery, one escalation, one job, three audit rows) with statements built once with
+``current`` runs ``store.deliveries.ingest`` as the webhook does; ``prototype`` writes the same
+rows (one delivery, one escalation, one job, three audit rows) with statements built once with
 ``bindparam()``, the escalation upsert ``RETURNING created_at`` instead of a SELECT before it,
-and the three audit rows in one ``executemany``. It reuses ``Store``'s own transaction
-(``BEGIN IMMEDIATE`` and the write lock on SQLite). Nothing in ``src/`` changes; this is
-evidence for a proposed change, not a replacement.
+and the three audit rows in one ``executemany``. It reuses the store's own transaction
+(``store.db.write()``: ``BEGIN IMMEDIATE`` and the write lock on SQLite). Nothing in ``src/``
+changes; this is evidence for a proposed change, not a replacement.
 
     .venv/bin/python -m bench.intake_prototype                       # SQLite, both variants
     .venv/bin/python -m bench.intake_prototype --database postgresql+psycopg://postgres@127.0.0.1:5432/test
@@ -141,7 +141,7 @@ def delivery_for(n: int, prefix: str) -> tuple[VerifiedDelivery, EscalationEvent
 
 
 async def measure(store: Store, variant: str, count: int) -> str:
-    delivery_sql, escalation_sql, job_sql = statements(store.dialect)
+    delivery_sql, escalation_sql, job_sql = statements(store.db.dialect)
     prefix = f"esc_proto_{variant}_{time.monotonic_ns() % 10**9}"
 
     async def current(n: int) -> None:
@@ -155,7 +155,7 @@ async def measure(store: Store, variant: str, count: int) -> str:
             priority=0,
             run_at=delivery.received_at,
         )
-        await store.ingest(
+        await store.deliveries.ingest(
             delivery,
             event_key=event.dedup_key,
             escalation=event.escalation,
@@ -169,7 +169,7 @@ async def measure(store: Store, variant: str, count: int) -> str:
         esc = event.escalation
         assert esc is not None
         at = delivery.received_at
-        async with store._write() as conn:
+        async with store.db.write() as conn:
             row_id = (
                 await conn.execute(
                     delivery_sql,
@@ -262,7 +262,7 @@ async def measure(store: Store, variant: str, count: int) -> str:
         time.process_time() - cpu,
     )
     return (
-        f"{store.dialect:10} {variant:9} {1000 * wall / count:6.2f} ms wall "
+        f"{store.db.dialect:10} {variant:9} {1000 * wall / count:6.2f} ms wall "
         f"{1000 * loop_cpu / count:6.2f} ms loop-thread CPU {1000 * cpu / count:6.2f} ms "
         f"process CPU per delivery, {count / wall:5.0f}/s sequential"
     )
@@ -274,12 +274,12 @@ async def main_async(database: str, count: int) -> None:
             if database == "sqlite":
                 url = f"sqlite:///{tmp}/proto.db"
                 async with open_store(url) as store:
-                    await store.migrate()
+                    await store.db.migrate()
                     print(await measure(store, variant, count), flush=True)
             else:
                 with scratch_postgres(database) as url:
                     async with open_store(url) as store:
-                        await store.migrate()
+                        await store.db.migrate()
                         print(await measure(store, variant, count), flush=True)
 
 

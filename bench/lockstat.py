@@ -2,11 +2,12 @@
 
     python -m bench.lockstat serve --config FILE [--no-worker]
 
-Runs the normal CLI after wrapping ``Store``'s transaction context managers (nothing in
-``src/`` changes). On exit it prints, per store method, how many transactions ran, the mean
-time spent waiting for SQLite's in-process write lock, and the mean and total time the
-transaction held it (``_write``) or ran (``_read``). ``bench.ingest --lockstat`` and
-``bench.drain --lockstat`` use it instead of ``python -m kt_jira``, and keep the report.
+Runs the normal CLI after wrapping ``Database``'s transaction context managers (nothing in
+``src/`` changes). On exit it prints, per store method (``queue.claim``…), how many
+transactions ran, the mean time spent waiting for SQLite's in-process write lock, and the mean
+and total time the transaction held it (``write``) or ran (``read``). ``bench.ingest
+--lockstat`` and ``bench.drain --lockstat`` use it instead of ``python -m kt_jira``, and keep
+the report.
 """
 
 from __future__ import annotations
@@ -20,7 +21,32 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from kt_jira.store import store as store_module
+from kt_jira.store import (
+    audit,
+    counts,
+    database,
+    deliveries,
+    escalations,
+    links,
+    pauses,
+    queue,
+    reconcile,
+    sync,
+)
+
+# The objects a Store holds, by attribute: methods are reported as "queue.claim" and so on.
+CONCEPTS: dict[str, type] = {
+    "db": database.Database,
+    "deliveries": deliveries.Deliveries,
+    "escalations": escalations.Escalations,
+    "queue": queue.Queue,
+    "links": links.Links,
+    "pauses": pauses.Pauses,
+    "sync": sync.Sync,
+    "reconcile": reconcile.Reconcile,
+    "audit": audit.Audit,
+    "counts": counts.Counts,
+}
 
 _method: contextvars.ContextVar[str] = contextvars.ContextVar("method", default="?")
 # method -> [count, lock wait s, held s, max held s]
@@ -32,9 +58,9 @@ def _timed(kind: str, original: Callable[..., Any]) -> Callable[..., Any]:
     async def wrapper(self: Any) -> AsyncIterator[Any]:
         lock = self._write_lock if kind == "write" else self._read_lock
         asked = time.perf_counter()
-        async with store_module._maybe(lock):
+        async with database._maybe(lock):
             got = time.perf_counter()
-            engine = self._writer if kind == "write" else self._engine
+            engine = self._writer if kind == "write" else self.engine
             cm = engine.begin() if kind == "write" else engine.connect()
             async with cm as conn:
                 yield conn
@@ -61,14 +87,15 @@ def _labelled(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def install() -> None:
-    cls = store_module.Store
-    for name, value in list(vars(cls).items()):
-        if name.startswith("_") or not callable(value):
-            continue
-        if getattr(value, "__code__", None) and value.__code__.co_flags & 0x80:  # coroutine
-            setattr(cls, name, _labelled(name, value))
-    cls._write = _timed("write", cls._write)  # type: ignore[method-assign]
-    cls._read = _timed("read", cls._read)  # type: ignore[method-assign]
+    for attribute, cls in CONCEPTS.items():
+        for name, value in list(vars(cls).items()):
+            if name.startswith("_") or not callable(value):
+                continue
+            if getattr(value, "__code__", None) and value.__code__.co_flags & 0x80:  # coroutine
+                setattr(cls, name, _labelled(f"{attribute}.{name}", value))
+    db = database.Database
+    db.write = _timed("write", db.write)  # type: ignore[method-assign]
+    db.read = _timed("read", db.read)  # type: ignore[method-assign]
     atexit.register(report)
 
 

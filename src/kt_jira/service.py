@@ -97,7 +97,7 @@ class Bridge:
             await _prepare_schema(store, settings, migrate)
             metrics = Metrics()
             async with (
-                JiraClient(settings.jira, pause=store) as jira,
+                JiraClient(settings.jira, pause=store.pauses) as jira,
                 KeeptrustsClient(settings.keeptrusts) as keeptrusts,
             ):
                 sync = SyncHandlers(
@@ -179,9 +179,9 @@ class Bridge:
 async def _prepare_schema(store: Store, settings: Settings, migrate: bool | None) -> None:
     sqlite = settings.database_url.startswith("sqlite")
     if migrate if migrate is not None else sqlite:
-        await store.migrate()
+        await store.db.migrate()
         return
-    current, head = await store.migration_status()
+    current, head = await store.db.migration_status()
     if current != head:
         raise ConfigError(
             f"database schema is at {current}, needs {head}: run `kt-jira migrate --config FILE`"

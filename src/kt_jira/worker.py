@@ -89,7 +89,7 @@ class Worker:
 
     async def run_once(self) -> bool:
         """Claim and process at most one job; ``False`` when nothing was claimable."""
-        jobs = await self.store.claim(
+        jobs = await self.store.queue.claim(
             worker_id=self.worker_id,
             now=self.clock(),
             lease=self.lease,
@@ -124,18 +124,18 @@ class Worker:
         except asyncio.CancelledError:
             # Stopping: give the job back untouched so another worker (or our restart) runs it.
             await asyncio.shield(
-                self.store.release(job.id, worker_id=self.worker_id, run_at=self.clock())
+                self.store.queue.release(job.id, worker_id=self.worker_id, run_at=self.clock())
             )
             bound.info("job.released")
             raise
         except Deferred as exc:
-            await self.store.release(job.id, worker_id=self.worker_id, run_at=exc.run_at)
+            await self.store.queue.release(job.id, worker_id=self.worker_id, run_at=exc.run_at)
             bound.info("job.deferred", until=exc.run_at.isoformat(), reason=str(exc))
             self.metrics.jobs.labels(kind=job.kind, outcome="deferred").inc()
         except Exception as exc:
             await self._failed(job, exc, bound)
         else:
-            await self.store.finish(job.id, worker_id=self.worker_id, now=self.clock())
+            await self.store.queue.finish(job.id, worker_id=self.worker_id, now=self.clock())
             bound.info("job.done")
             self.metrics.jobs.labels(kind=job.kind, outcome="done").inc()
         finally:
@@ -150,11 +150,11 @@ class Worker:
         )
         error = describe_error(exc)
         if when is None:
-            await self.store.fail(job.id, worker_id=self.worker_id, now=now, error=error)
+            await self.store.queue.fail(job.id, worker_id=self.worker_id, now=now, error=error)
             bound.error("job.dead", error=error)
             self.metrics.jobs.labels(kind=job.kind, outcome="dead").inc()
         else:
-            await self.store.retry(
+            await self.store.queue.retry(
                 job.id, worker_id=self.worker_id, now=now, run_at=when, error=error
             )
             bound.warning("job.retry", error=str(exc), run_at=when.isoformat())
@@ -166,7 +166,7 @@ class Worker:
             await asyncio.sleep(interval)
             if self._running:
                 try:
-                    await self.store.heartbeat(
+                    await self.store.queue.heartbeat(
                         list(self._running),
                         worker_id=self.worker_id,
                         now=self.clock(),

@@ -112,5 +112,5 @@ async def database_url(kind: str, directory: Path) -> AsyncIterator[str]:
 async def migrated_store(kind: str, directory: Path) -> AsyncIterator[Store]:
     """An open ``Store`` on a fresh database of ``kind`` with the schema at head."""
     async with database_url(kind, directory) as url, open_store(url) as store:
-        await store.migrate()
+        await store.db.migrate()
         yield store

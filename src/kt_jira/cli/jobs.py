@@ -23,7 +23,7 @@ def jobs_list(
         from kt_jira.store import open_store
 
         async with open_store(settings.database_url) as store:
-            return list(await store.list_jobs(status=status, limit=limit))
+            return list(await store.queue.list(status=status, limit=limit))
 
     header = ("id", "kind", "key", "status", "attempts", "last error")
     rows = [
@@ -65,6 +65,6 @@ def jobs_replay(
         from kt_jira.store import open_store
 
         async with open_store(settings.database_url) as store:
-            return await store.replay_dead(job_id=job_id, now=datetime.now(UTC))
+            return await store.queue.replay_dead(job_id=job_id, now=datetime.now(UTC))
 
     out.print(f"requeued {run_async(go())} job(s)")

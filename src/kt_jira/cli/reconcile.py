@@ -40,9 +40,9 @@ def reconcile(
 
         async with open_store(settings.database_url) as store:
             # A dry run must not even record a Jira pause in the database.
-            pause = MemoryPauseStore() if dry_run else store
+            pause = MemoryPauseStore() if dry_run else store.pauses
             async with (
-                store.exclusive(LOCK) as acquired,
+                store.db.exclusive(LOCK) as acquired,
                 JiraClient(settings.jira, pause=pause) as jira,
                 KeeptrustsReader.open(settings) as reader,
             ):

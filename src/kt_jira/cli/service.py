@@ -48,9 +48,9 @@ def migrate(config: ConfigOption) -> None:
         from kt_jira.store import open_store
 
         async with open_store(settings.database_url) as store:
-            before, _ = await store.migration_status()
-            await store.migrate()
-            after, _ = await store.migration_status()
+            before, _ = await store.db.migration_status()
+            await store.db.migrate()
+            after, _ = await store.db.migration_status()
             return before, str(after)
 
     before, after = run_async(go())

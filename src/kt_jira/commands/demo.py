@@ -200,7 +200,7 @@ async def _wait_for_tickets(bridge: Bridge, plan: Scenario, console: Console) ->
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task("tickets", total=len(plan.ids))
         while time.monotonic() < deadline:
-            counts = await bridge.store.counts()
+            counts = await bridge.store.counts.totals()
             done = counts.get("links_created", 0)
             progress.update(task, completed=done)
             if (

@@ -19,8 +19,7 @@ from kt_jira.reconcile.fold import fold_duplicate
 from kt_jira.reconcile.plan import Action, ActionKind
 from kt_jira.reconcile.source import escalation_from
 from kt_jira.render.sanitise import correlation_label
-from kt_jira.store import Store
-from kt_jira.store.reconcile import Attempt
+from kt_jira.store import Attempt, Store
 from kt_jira.tickets.rules import decide
 
 
@@ -52,7 +51,7 @@ class Repairs:
             job = jobs.create_issue(eid, run_at=now) if follow is not None else None
             searching = follow is not None and follow.search_first
             attempt = self._attempt(escalation, now) if searching else None
-            key = await self.store.learn_escalation(
+            key = await self.store.escalations.learn(
                 escalation,
                 payload=dict(first.remote.payload),
                 now=now,
@@ -69,19 +68,19 @@ class Repairs:
                 resolved_at=remote.resolved_at,
             )
             job = jobs.resolve_jira(eid, run_at=now) if follow else None
-            key = await self.store.record_resolution(
+            key = await self.store.escalations.record_resolution(
                 eid, resolution, expired=remote.status == "expired", now=now, job=job
             )
             return [f"recorded {remote.status} in the database", _queued(key)], True
         if first.kind is ActionKind.CREATE:
-            record = await self.store.get_escalation(eid) if first.search_first else None
+            record = await self.store.escalations.get(eid) if first.search_first else None
             attempt = self._attempt(record.escalation, now) if record is not None else None
-            key = await self.store.enqueue_again(
+            key = await self.store.queue.enqueue_again(
                 jobs.create_issue(eid, run_at=now), now=now, attempt=attempt
             )
             return [_queued(key)], key is not None
         if first.kind is ActionKind.RESOLVE_JIRA:
-            key = await self.store.enqueue_again(jobs.resolve_jira(eid, run_at=now), now=now)
+            key = await self.store.queue.enqueue_again(jobs.resolve_jira(eid, run_at=now), now=now)
             return [_queued(key)], key is not None
         if first.kind is ActionKind.RESOLVE_KEEPTRUSTS:
             job = jobs.resolve_keeptrusts(
@@ -94,7 +93,7 @@ class Repairs:
                 actor_account_id="",
                 run_at=now,
             )
-            key = await self.store.enqueue_again(job, now=now)
+            key = await self.store.queue.enqueue_again(job, now=now)
             return [_queued(key)], key is not None
         raise ValueError(f"reconcile cannot carry out {first.kind.value!r}")
 

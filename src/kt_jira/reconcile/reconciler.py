@@ -4,7 +4,7 @@
 carries the plan out: creates and resolves go through the job queue exactly as webhooks do (the
 handlers keep their exactly-once rules); duplicates are folded in Jira directly. With
 ``dry_run`` it plans and reports but writes nowhere. The worker's periodic run holds
-``store.exclusive("reconcile")``, so one replica reconciles at a time.
+``store.db.exclusive("reconcile")``, so one replica reconciles at a time.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ class Reconciler:
 
         ``None`` when another replica holds the lock or the run failed."""
         try:
-            async with self.store.exclusive(LOCK) as acquired:
+            async with self.store.db.exclusive(LOCK) as acquired:
                 if not acquired:
                     log.info("reconcile.skipped", reason="another replica is reconciling")
                     return None
@@ -126,7 +126,7 @@ class Reconciler:
         self.progress.advance(len(issues))
         marked = {eid for i in issues for label in i.labels if (eid := escalation_of(label, {}))}
         marked |= {eid for i in issues for eid in i.marker_ids}
-        rows = await self.store.reconcile_rows(
+        rows = await self.store.reconcile.rows(
             escalation_ids=[*(r.escalation_id for r in open_upstream), *marked],
             issue_ids=[i.issue_id for i in issues],
         )
@@ -158,7 +158,7 @@ class Reconciler:
             *(e.escalation_id for e in local),
             *marked,
         }
-        statuses = await self.store.reconcile_job_statuses(
+        statuses = await self.store.reconcile.job_statuses(
             escalation_ids=list(ids), kinds=JOB_KINDS
         )
         jira = self.settings.jira

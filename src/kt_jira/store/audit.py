@@ -1,6 +1,7 @@
-"""The audit trail and the dialect-specific INSERT used by every upsert in ``store/``.
+"""The audit trail (``Audit``, ``store.audit``) and the dialect-specific INSERT of ``store/``.
 
-Audit rows are written inside the transaction of the change they describe, never after it.
+Audit rows are written by ``write``/``write_many`` inside the transaction of the change they
+describe, never after it; ``Audit`` only reads them. Nothing here changes another table.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from kt_jira.store.database import Database
 from kt_jira.store.models import AuditRecord
 from kt_jira.store.tables import audit
 
@@ -54,15 +56,23 @@ async def write_many(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
         )
 
 
-async def list_audit(
-    conn: AsyncConnection, *, entity: str | None, entity_id: str | None, limit: int
-) -> list[AuditRecord]:
-    query = select(audit).order_by(audit.c.id.desc()).limit(limit)
-    if entity is not None:
-        query = query.where(audit.c.entity == entity)
-    if entity_id is not None:
-        query = query.where(audit.c.entity_id == entity_id)
-    return [_record(row) for row in (await conn.execute(query)).mappings()]
+class Audit:
+    """Reads of the audit trail."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def list(
+        self, *, entity: str | None = None, entity_id: str | None = None, limit: int = 100
+    ) -> list[AuditRecord]:
+        """Newest first."""
+        query = select(audit).order_by(audit.c.id.desc()).limit(limit)
+        if entity is not None:
+            query = query.where(audit.c.entity == entity)
+        if entity_id is not None:
+            query = query.where(audit.c.entity_id == entity_id)
+        async with self._db.read() as conn:
+            return [_record(row) for row in (await conn.execute(query)).mappings()]
 
 
 def _record(row: RowMapping) -> AuditRecord:

@@ -19,7 +19,7 @@ from kt_jira.errors import ConfigError
 SQLITE_DRIVER: Final = "sqlite+aiosqlite"
 POSTGRES_DRIVER: Final = "postgresql+psycopg"
 SQLITE_BUSY_TIMEOUT_MS: Final = 5000
-# Execution option that marks a write transaction (see Store._write): BEGIN IMMEDIATE on SQLite.
+# Execution option that marks a write transaction (Database.write): BEGIN IMMEDIATE on SQLite.
 WRITE_OPTION: Final = "kt_jira_write"
 
 

@@ -1,41 +1,128 @@
-"""Every link and pause statement: the create-exactly-once protocol and the shared Jira pause.
+"""``Links`` (``store.links``): each escalation's Jira issue and the create-exactly-once protocol.
 
-Protocol (DESIGN.md, "Exactly once, without trusting search"): ``begin_attempt`` commits
-``attempting`` before Jira is called; ``clear_attempt`` says the call certainly created nothing;
-``save_created`` records the issue. A link found in ``attempting`` means the last outcome is
-unknown, and the next attempt must search for the correlation marker before creating.
+Protocol (DESIGN.md, "Exactly once, without trusting search"): ``begin_create_attempt`` commits
+``attempting`` before Jira is called; ``clear_create_attempt`` says the call certainly created
+nothing; ``save_created`` records the issue. A link found in ``attempting`` means the last
+outcome is unknown, and the next attempt must search for the correlation marker before
+creating. A ``created`` link never goes back, and never changes its issue. The sync columns of a
+link are written by ``sync``; ``mark_attempting`` is the step reconcile's repairs share.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import case, func, literal, select, update
+from sqlalchemy import ColumnElement, case, func, literal, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kt_jira.errors import KtJiraError
 from kt_jira.store import audit
-from kt_jira.store.models import LinkRecord, LinkState
-from kt_jira.store.tables import UTCDateTime, links, pauses
+from kt_jira.store.database import Database
+from kt_jira.store.models import Attempt, CreatedIssue, Deadlines, LinkRecord, LinkState
+from kt_jira.store.tables import UTCDateTime, links
 
 ENTITY = "link"
 
 
-async def begin_attempt(
-    conn: AsyncConnection,
-    escalation_id: str,
-    *,
-    project: str,
-    correlation_label: str,
-    now: datetime,
-) -> LinkRecord:
-    """Mark an attempt as started; a link already ``created`` is returned unchanged."""
+class Links:
+    """Every link read, and the create protocol's writes, each one transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def begin_create_attempt(
+        self, escalation_id: str, *, project: str, correlation_label: str, now: datetime
+    ) -> LinkRecord:
+        """Commit ``attempting`` before calling Jira; a ``created`` link comes back unchanged."""
+        attempt = Attempt(project=project, correlation_label=correlation_label)
+        async with self._db.write() as conn:
+            await mark_attempting(conn, escalation_id, attempt, now=now)
+            return await _require(conn, escalation_id)
+
+    async def clear_create_attempt(self, escalation_id: str, *, now: datetime) -> bool:
+        """The attempt certainly created nothing: back to ``pending`` (no search next time)."""
+        stmt = (
+            update(links)
+            .where(links.c.escalation_id == escalation_id)
+            .where(links.c.state == LinkState.ATTEMPTING.value)
+            .values(state=LinkState.PENDING.value, updated_at=now)
+        )
+        async with self._db.write() as conn:
+            if (await conn.execute(stmt)).rowcount == 0:
+                return False
+            await audit.write(
+                conn, at=now, entity=ENTITY, entity_id=escalation_id, action="attempt_cleared"
+            )
+        return True
+
+    async def save_created(
+        self, escalation_id: str, issue: CreatedIssue, deadlines: Deadlines, *, now: datetime
+    ) -> LinkRecord:
+        """Record the created (or adopted) issue; compare the result's ``issue_id`` with yours.
+
+        Saving the same issue again is a no-op for ``created_at``; a link already created with a
+        *different* issue is returned unchanged, so the caller sees the duplicate (reconcile
+        folds it)."""
+        stmt = (
+            update(links)
+            .where(links.c.escalation_id == escalation_id)
+            .where(
+                (links.c.state != LinkState.CREATED.value) | (links.c.issue_id == issue.issue_id)
+            )
+            .values(
+                state=LinkState.CREATED.value,
+                issue_id=issue.issue_id,
+                issue_key=issue.issue_key,
+                adopted=case(
+                    (links.c.state == LinkState.CREATED.value, links.c.adopted),
+                    else_=issue.adopted,
+                ),
+                created_at=func.coalesce(links.c.created_at, literal(now, UTCDateTime())),
+                first_response_due=deadlines.first_response_due,
+                resolution_due=deadlines.resolution_due,
+                updated_at=now,
+            )
+        )
+        async with self._db.write() as conn:
+            if (await conn.execute(stmt)).rowcount:
+                await audit.write(
+                    conn,
+                    at=now,
+                    entity=ENTITY,
+                    entity_id=escalation_id,
+                    action="adopted" if issue.adopted else "created",
+                    detail={"issue_id": issue.issue_id, "issue_key": issue.issue_key},
+                )
+            return await _require(conn, escalation_id)
+
+    async def get(self, escalation_id: str) -> LinkRecord | None:
+        async with self._db.read() as conn:
+            return await _find(conn, links.c.escalation_id == escalation_id)
+
+    async def find_by_issue(self, issue_id: str) -> LinkRecord | None:
+        """The link holding ``issue_id`` (its durable identity), if any."""
+        async with self._db.read() as conn:
+            return await _find(conn, links.c.issue_id == issue_id)
+
+    # Last: annotations after it would name this method, not the builtin.
+    async def list(self, *, state: str | None = None, limit: int = 100) -> list[LinkRecord]:
+        """Most recently updated first."""
+        query = select(links).order_by(links.c.updated_at.desc()).limit(limit)
+        if state is not None:
+            query = query.where(links.c.state == state)
+        async with self._db.read() as conn:
+            return [to_link(row) for row in (await conn.execute(query)).mappings()]
+
+
+async def mark_attempting(
+    conn: AsyncConnection, escalation_id: str, attempt: Attempt, *, now: datetime
+) -> None:
+    """Mark an attempt as started (audited); a link already ``created`` is left unchanged."""
     ins = audit.insert(conn, links).values(
         escalation_id=escalation_id,
-        project=project,
-        correlation_label=correlation_label,
+        project=attempt.project,
+        correlation_label=attempt.correlation_label,
         state=LinkState.ATTEMPTING.value,
         attempts=1,
         attempt_started_at=now,
@@ -65,124 +152,20 @@ async def begin_attempt(
             action="attempt_started",
             detail={"attempt": attempts},
         )
-    return await _require(conn, escalation_id)
 
 
-async def clear_attempt(conn: AsyncConnection, escalation_id: str, *, now: datetime) -> bool:
-    stmt = (
-        update(links)
-        .where(links.c.escalation_id == escalation_id)
-        .where(links.c.state == LinkState.ATTEMPTING.value)
-        .values(state=LinkState.PENDING.value, updated_at=now)
-    )
-    if (await conn.execute(stmt)).rowcount == 0:
-        return False
-    await audit.write(
-        conn, at=now, entity=ENTITY, entity_id=escalation_id, action="attempt_cleared"
-    )
-    return True
-
-
-async def save_created(
-    conn: AsyncConnection,
-    escalation_id: str,
-    *,
-    issue_id: str,
-    issue_key: str,
-    now: datetime,
-    first_response_due: datetime | None,
-    resolution_due: datetime | None,
-    adopted: bool,
-) -> LinkRecord:
-    """Record the issue. Saving the same issue again is a no-op for ``created_at``; a link
-    already created with a *different* issue is returned unchanged, so the caller sees the
-    duplicate (reconcile folds it)."""
-    stmt = (
-        update(links)
-        .where(links.c.escalation_id == escalation_id)
-        .where((links.c.state != LinkState.CREATED.value) | (links.c.issue_id == issue_id))
-        .values(
-            state=LinkState.CREATED.value,
-            issue_id=issue_id,
-            issue_key=issue_key,
-            adopted=case(
-                (links.c.state == LinkState.CREATED.value, links.c.adopted), else_=adopted
-            ),
-            created_at=func.coalesce(links.c.created_at, literal(now, UTCDateTime())),
-            first_response_due=first_response_due,
-            resolution_due=resolution_due,
-            updated_at=now,
-        )
-    )
-    if (await conn.execute(stmt)).rowcount:
-        detail = {"issue_id": issue_id, "issue_key": issue_key}
-        await audit.write(
-            conn,
-            at=now,
-            entity=ENTITY,
-            entity_id=escalation_id,
-            action="adopted" if adopted else "created",
-            detail=detail,
-        )
-    return await _require(conn, escalation_id)
-
-
-async def get_link(conn: AsyncConnection, escalation_id: str) -> LinkRecord | None:
-    query = select(links).where(links.c.escalation_id == escalation_id)
-    row = (await conn.execute(query)).mappings().first()
+async def _find(conn: AsyncConnection, where: ColumnElement[bool]) -> LinkRecord | None:
+    row = (await conn.execute(select(links).where(where))).mappings().first()
     return None if row is None else to_link(row)
 
 
-async def find_by_issue(conn: AsyncConnection, issue_id: str) -> LinkRecord | None:
-    row = (await conn.execute(select(links).where(links.c.issue_id == issue_id))).mappings()
-    found = row.first()
-    return None if found is None else to_link(found)
-
-
-async def list_links(conn: AsyncConnection, *, state: str | None, limit: int) -> list[LinkRecord]:
-    query = select(links).order_by(links.c.updated_at.desc()).limit(limit)
-    if state is not None:
-        query = query.where(links.c.state == state)
-    return [to_link(row) for row in (await conn.execute(query)).mappings()]
-
-
 async def _require(conn: AsyncConnection, escalation_id: str) -> LinkRecord:
-    record = await get_link(conn, escalation_id)
+    record = await _find(conn, links.c.escalation_id == escalation_id)
     if record is None:
         raise KtJiraError(
             f"escalation {escalation_id!r} has no link: call begin_create_attempt first"
         )
     return record
-
-
-async def get_pause(conn: AsyncConnection, name: str) -> datetime | None:
-    until: datetime | None = (
-        await conn.execute(select(pauses.c.until).where(pauses.c.name == name))
-    ).scalar_one_or_none()
-    return until
-
-
-async def set_pause(
-    conn: AsyncConnection, name: str, *, until: datetime, reason: str, now: datetime | None
-) -> datetime:
-    """Keep the later of the stored and the new time; return the one in force."""
-    ins = audit.insert(conn, pauses).values(name=name, until=until, reason=reason)
-    new, old = ins.excluded, pauses.c
-    later = new.until > old.until
-    stmt = ins.on_conflict_do_update(
-        index_elements=[old.name],
-        set_={
-            "until": case((later, new.until), else_=old.until),
-            "reason": case((later, new.reason), else_=old.reason),
-        },
-    ).returning(old.until)
-    effective: datetime = (await conn.execute(stmt)).scalar_one()
-    if effective == until:
-        detail: dict[str, Any] = {"until": until.isoformat(), "reason": reason}
-        await audit.write(
-            conn, at=now or until, entity="pause", entity_id=name, action="extended", detail=detail
-        )
-    return effective
 
 
 def to_link(row: RowMapping) -> LinkRecord:

@@ -1,7 +1,8 @@
 """Alembic, configured in code: no alembic.ini, scripts found inside the installed package.
 
-Migrations run on a connection the store hands over (``Store.migrate`` wraps this in its write
-transaction, under an advisory lock on PostgreSQL), so there is no offline mode.
+Migrations run on a connection the store hands over (``Database.migrate`` wraps this in its
+write transaction, under an advisory lock on PostgreSQL), so there is no offline mode. It
+holds no statement of its own.
 """
 
 from __future__ import annotations

@@ -1,17 +1,21 @@
 """Frozen values the store hands to callers and takes from them; no SQL here.
 
+Records (``Job``, ``LinkRecord``…) come back from reads; the inputs (``CreatedIssue``,
+``Deadlines``, ``InboundChange``, ``JiraStatus``, ``Attempt``) stand in for long keyword lists.
 Statuses are ``StrEnum`` members, so ``job.status == "queued"`` holds as well as
 ``job.status is JobStatus.QUEUED``. Every datetime is timezone-aware UTC.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from kt_jira.events.keeptrusts import Escalation, Resolution
+from kt_jira.jobs import NewJob
 
 
 class DeliveryStatus(StrEnum):
@@ -95,7 +99,7 @@ class DeliveryRecord:
     duplicates: int
     escalation_id: str | None
     verified_by: str
-    body: bytes | None = field(default=None, repr=False)  #: only from get_delivery()
+    body: bytes | None = field(default=None, repr=False)  #: only from deliveries.get()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -186,3 +190,60 @@ class AuditRecord:
     entity_id: str
     action: str
     detail: dict[str, Any]
+
+
+# -- inputs ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreatedIssue:
+    """The Jira issue a link records (``links.save_created``)."""
+
+    issue_id: str  #: durable identity; keys change when issues move
+    issue_key: str
+    adopted: bool = False  #: found by its correlation marker rather than created by us
+
+
+@dataclass(frozen=True, kw_only=True)
+class Deadlines:
+    """The SLA deadlines a link keeps for its issue (``None``: no such deadline)."""
+
+    first_response_due: datetime | None = None
+    resolution_due: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Attempt:
+    """Mark a create as possibly done, so the job searches for the marker before creating."""
+
+    project: str
+    correlation_label: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class JiraStatus:
+    """A Jira status as a link records it, with the time it was set."""
+
+    status_id: str
+    category: str
+    at: datetime
+    changelog_id: int | None = None  #: Jira's change id (None: the bridge's own write)
+
+
+@dataclass(frozen=True, kw_only=True)
+class InboundChange:
+    """One Jira event's effects on a link (``sync.apply_inbound``), applied atomically.
+
+    ``seen_status_at``/``seen_changelog_id`` are the link's status stamps as the caller read
+    them: a ``status`` is only recorded while they still hold (compare-and-set). Every other
+    field left at its default changes nothing.
+    """
+
+    seen_status_at: datetime | None
+    seen_changelog_id: int | None = None
+    status: JiraStatus | None = None
+    issue_key: str | None = None  #: the issue moved: its new key
+    first_response_at: datetime | None = None  #: kept only if none was recorded
+    deleted_at: datetime | None = None  #: kept only if none was recorded
+    jobs: tuple[NewJob, ...] = ()  #: enqueued in the same transaction
+    detail: Mapping[str, Any] = field(default_factory=dict)  #: for the audit row

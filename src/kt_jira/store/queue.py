@@ -1,15 +1,17 @@
-"""Every job-queue statement: enqueue, claim, heartbeat and the guarded state transitions.
+"""``Queue`` (``store.queue``): the job queue: enqueue, claim, leases and guarded transitions.
 
 The database does the claiming, in one ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)
-RETURNING`` statement (SQLite ignores the lock clause; there the caller's ``BEGIN IMMEDIATE``
-writer transaction serialises claimers). A transition out of ``running`` only applies while the
-caller still holds the lease, so a worker whose stalled lease was taken over cannot overwrite
-the new holder's result.
+RETURNING`` statement (SQLite ignores the lock clause; there the ``BEGIN IMMEDIATE`` writer
+transaction serialises claimers). A transition out of ``running`` only applies while the caller
+still holds the lease, so a worker whose stalled lease was taken over cannot overwrite the new
+holder's result. Job keys are unique forever: nothing here deletes a job. The conn-level
+``insert``, ``pending`` and ``insert_fresh`` are the steps other concepts enqueue with.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,24 +19,211 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from kt_jira import jobs as job_contract
 from kt_jira.jobs import NewJob
-from kt_jira.store import audit
-from kt_jira.store.models import Job, JobStatus
+from kt_jira.store import audit, links
+from kt_jira.store.database import Database
+from kt_jira.store.models import Attempt, Job, JobStatus
 from kt_jira.store.tables import jobs
 
 ENTITY = "job"
 AUDIT_ERROR_CHARS = 2000  # the job row keeps the full error; the audit row a summary
+RECONCILE_SUFFIX = job_contract.REPEAT_SEPARATOR
+ACTIVE = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
 
 
-def claimable(now: datetime) -> ColumnElement[bool]:
-    """Due queued jobs, and running jobs whose lease expired (their holder died or hung)."""
-    return or_(
-        and_(jobs.c.status == JobStatus.QUEUED.value, jobs.c.run_at <= now),
-        and_(jobs.c.status == JobStatus.RUNNING.value, jobs.c.locked_until < now),
-    )
+class Queue:
+    """Every job-queue operation, each one transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def enqueue(self, job: NewJob, *, now: datetime | None = None) -> bool:
+        """False when ``job.job_key`` exists already (that job is kept as it is)."""
+        async with self._db.write() as conn:
+            return await insert(conn, job, now=now or job.run_at) is not None
+
+    async def enqueue_again(
+        self, job: NewJob, *, now: datetime, attempt: Attempt | None = None
+    ) -> str | None:
+        """Enqueue ``job``; if its key was used by a finished job, under ``key:reconcile:<now>``.
+
+        ``None`` (nothing enqueued) while a job with that key, or a reconcile copy of it, is still
+        queued or running. With ``attempt``, the escalation's link is first marked ``attempting``.
+        """
+        async with self._db.write() as conn:
+            if await pending(conn, job.job_key):
+                return None
+            if attempt is not None:
+                escalation_id = str(job.payload.get("escalation_id", ""))
+                await links.mark_attempting(conn, escalation_id, attempt, now=now)
+            return await insert_fresh(conn, job, now=now)
+
+    async def claim(
+        self,
+        *,
+        worker_id: str,
+        now: datetime,
+        lease: timedelta,
+        limit: int = 1,
+        kinds: Sequence[str] | None = None,
+    ) -> list[Job]:
+        """Lease up to ``limit`` due jobs (lowest priority, then run_at, first) to ``worker_id``."""
+        if limit < 1 or (kinds is not None and not kinds):
+            return []
+        candidates = (
+            select(jobs.c.id)
+            .where(claimable(now))
+            .order_by(jobs.c.priority, jobs.c.run_at, jobs.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        if kinds is not None:
+            candidates = candidates.where(jobs.c.kind.in_(list(kinds)))
+        stmt = (
+            update(jobs)
+            .where(jobs.c.id.in_(candidates))
+            .values(
+                status=JobStatus.RUNNING.value,
+                locked_by=worker_id,
+                locked_until=now + lease,
+                attempts=jobs.c.attempts + 1,
+                updated_at=now,
+            )
+            .returning(*jobs.c)
+        )
+        async with self._db.write() as conn:
+            claimed = [to_job(row) for row in (await conn.execute(stmt)).mappings()]
+            # RETURNING order is unspecified; hand jobs back in the order they were chosen.
+            claimed.sort(key=lambda job: (job.priority, job.run_at, job.id))
+            details = {job.id: {"worker_id": worker_id, "attempt": job.attempts} for job in claimed}
+            await audit.write_many(conn, _audit_rows(now, "claimed", details))
+        return claimed
+
+    async def heartbeat(
+        self, job_ids: Sequence[int], *, worker_id: str, now: datetime, lease: timedelta
+    ) -> int:
+        """Extend the leases ``worker_id`` still holds; returns how many it still holds."""
+        if not job_ids:
+            return 0
+        stmt = (
+            update(jobs)
+            .where(jobs.c.id.in_(list(job_ids)), *_held_by(worker_id))
+            .values(locked_until=now + lease, updated_at=now)
+        )
+        async with self._db.write() as conn:
+            return (await conn.execute(stmt)).rowcount
+
+    async def finish(self, job_id: int, *, worker_id: str, now: datetime) -> bool:
+        """Mark done; False (and no change) when ``worker_id`` no longer holds the job."""
+        values = {"status": JobStatus.DONE.value}
+        return await self._transition(job_id, worker_id, now, "done", values)
+
+    async def retry(
+        self, job_id: int, *, worker_id: str, now: datetime, run_at: datetime, error: str
+    ) -> bool:
+        """Back to the queue at ``run_at``, keeping ``error``; False if the lease was lost."""
+        values = {"status": JobStatus.QUEUED.value, "run_at": run_at, "last_error": error}
+        return await self._transition(job_id, worker_id, now, "retried", values, error)
+
+    async def release(
+        self, job_id: int, *, worker_id: str, run_at: datetime, now: datetime | None = None
+    ) -> bool:
+        """Graceful stop: back to the queue, the claim's attempt given back (``now`` defaults
+        to ``run_at``, for the audit row); False if the lease was lost."""
+        # The claim counted an attempt that never ran; give it back.
+        attempts = case((jobs.c.attempts > 0, jobs.c.attempts - 1), else_=0)
+        values = {"status": JobStatus.QUEUED.value, "run_at": run_at, "attempts": attempts}
+        return await self._transition(job_id, worker_id, now or run_at, "released", values)
+
+    async def fail(self, job_id: int, *, worker_id: str, now: datetime, error: str) -> bool:
+        """Dead letter, with the full error; False if the lease was lost."""
+        values = {"status": JobStatus.DEAD.value, "last_error": error}
+        return await self._transition(job_id, worker_id, now, "dead", values, error)
+
+    async def _transition(
+        self,
+        job_id: int,
+        worker_id: str,
+        now: datetime,
+        action: str,
+        values: dict[str, Any],
+        error: str | None = None,
+    ) -> bool:
+        """Move a running job out of ``running``, only if ``worker_id`` still holds it."""
+        stmt = (
+            update(jobs)
+            .where(jobs.c.id == job_id, *_held_by(worker_id))
+            .values(locked_by=None, locked_until=None, updated_at=now, **values)
+        )
+        detail: dict[str, Any] = {"worker_id": worker_id}
+        if error is not None:
+            detail["error"] = error[:AUDIT_ERROR_CHARS]
+        async with self._db.write() as conn:
+            if (await conn.execute(stmt)).rowcount == 0:
+                return False
+            await audit.write(
+                conn, at=now, entity=ENTITY, entity_id=job_id, action=action, detail=detail
+            )
+        return True
+
+    async def replay_dead(self, *, job_id: int | None = None, now: datetime) -> int:
+        """Dead letters (one, or all) back to the queue, due now, with attempts reset; returns
+        how many."""
+        stmt = (
+            update(jobs)
+            .where(jobs.c.status == JobStatus.DEAD.value)
+            .values(status=JobStatus.QUEUED.value, attempts=0, run_at=now, updated_at=now)
+            .returning(jobs.c.id)
+        )
+        if job_id is not None:
+            stmt = stmt.where(jobs.c.id == job_id)
+        async with self._db.write() as conn:
+            replayed = list((await conn.execute(stmt)).scalars())
+            await audit.write_many(
+                conn, _audit_rows(now, "replayed", {jid: {} for jid in replayed})
+            )
+        return len(replayed)
+
+    async def get(self, job_id: int) -> Job | None:
+        return await self._one(jobs.c.id == job_id)
+
+    async def by_key(self, job_key: str) -> Job | None:
+        """The job enqueued under ``job_key`` (not its reconcile copies)."""
+        return await self._one(jobs.c.job_key == job_key)
+
+    async def _one(self, where: ColumnElement[bool]) -> Job | None:
+        async with self._db.read() as conn:
+            row = (await conn.execute(select(jobs).where(where))).mappings().first()
+        return None if row is None else to_job(row)
+
+    async def counts(self) -> dict[str, int]:
+        """Jobs by status, every status present (zeros included)."""
+        counts = {status.value: 0 for status in JobStatus}
+        query = select(jobs.c.status, func.count()).group_by(jobs.c.status)
+        async with self._db.read() as conn:
+            for status, count in await conn.execute(query):
+                counts[status] = count
+        return counts
+
+    # Last: annotations after it would name this method, not the builtin.
+    async def list(
+        self, *, status: str | None = None, kind: str | None = None, limit: int = 100
+    ) -> list[Job]:
+        """Newest first."""
+        query = select(jobs).order_by(jobs.c.id.desc()).limit(limit)
+        if status is not None:
+            query = query.where(jobs.c.status == status)
+        if kind is not None:
+            query = query.where(jobs.c.kind == kind)
+        async with self._db.read() as conn:
+            return [to_job(row) for row in (await conn.execute(query)).mappings()]
 
 
-async def enqueue(conn: AsyncConnection, job: NewJob, *, now: datetime) -> int | None:
+# -- conn-level steps, composed here and by deliveries, escalations and sync ------------------
+
+
+async def insert(conn: AsyncConnection, job: NewJob, *, now: datetime) -> int | None:
     """Insert ``job``; ``None`` when its ``job_key`` already exists (the old job is kept)."""
     stmt = (
         audit.insert(conn, jobs)
@@ -61,176 +250,40 @@ async def enqueue(conn: AsyncConnection, job: NewJob, *, now: datetime) -> int |
     return job_id
 
 
-async def claim(
-    conn: AsyncConnection,
-    *,
-    worker_id: str,
-    now: datetime,
-    lease: timedelta,
-    limit: int,
-    kinds: Sequence[str] | None,
-) -> list[Job]:
-    if limit < 1 or (kinds is not None and not kinds):
-        return []
-    candidates = (
-        select(jobs.c.id)
-        .where(claimable(now))
-        .order_by(jobs.c.priority, jobs.c.run_at, jobs.c.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+async def pending(conn: AsyncConnection, job_key: str) -> bool:
+    """Whether a job with ``job_key``, or a reconcile copy of it, is queued or running."""
+    copies = jobs.c.job_key.startswith(job_key + RECONCILE_SUFFIX, autoescape=True)
+    active = select(jobs.c.id).where(
+        (jobs.c.job_key == job_key) | copies, jobs.c.status.in_(ACTIVE)
     )
-    if kinds is not None:
-        candidates = candidates.where(jobs.c.kind.in_(list(kinds)))
-    stmt = (
-        update(jobs)
-        .where(jobs.c.id.in_(candidates))
-        .values(
-            status=JobStatus.RUNNING.value,
-            locked_by=worker_id,
-            locked_until=now + lease,
-            attempts=jobs.c.attempts + 1,
-            updated_at=now,
-        )
-        .returning(*jobs.c)
+    return (await conn.execute(active.limit(1))).first() is not None
+
+
+async def insert_fresh(conn: AsyncConnection, job: NewJob, *, now: datetime) -> str | None:
+    """Insert ``job``, or, if its key is taken, a copy under ``key:reconcile:<now>``; returns
+    the key enqueued (``None`` if that copy exists too)."""
+    if await insert(conn, job, now=now) is not None:
+        return job.job_key
+    again = job_contract.again(job, now=now)
+    return again.job_key if await insert(conn, again, now=now) is not None else None
+
+
+def claimable(now: datetime) -> ColumnElement[bool]:
+    """Due queued jobs, and running jobs whose lease expired (their holder died or hung)."""
+    return or_(
+        and_(jobs.c.status == JobStatus.QUEUED.value, jobs.c.run_at <= now),
+        and_(jobs.c.status == JobStatus.RUNNING.value, jobs.c.locked_until < now),
     )
-    claimed = [to_job(row) for row in (await conn.execute(stmt)).mappings()]
-    # RETURNING order is unspecified; hand jobs back in the order they were chosen.
-    claimed.sort(key=lambda job: (job.priority, job.run_at, job.id))
-    await audit.write_many(
-        conn,
-        [
-            {
-                "at": now,
-                "entity": ENTITY,
-                "entity_id": job.id,
-                "action": "claimed",
-                "detail": {"worker_id": worker_id, "attempt": job.attempts},
-            }
-            for job in claimed
-        ],
-    )
-    return claimed
 
 
-async def heartbeat(
-    conn: AsyncConnection,
-    job_ids: Sequence[int],
-    *,
-    worker_id: str,
-    now: datetime,
-    lease: timedelta,
-) -> int:
-    if not job_ids:
-        return 0
-    stmt = (
-        update(jobs)
-        .where(jobs.c.id.in_(list(job_ids)), *_held_by(worker_id))
-        .values(locked_until=now + lease, updated_at=now)
-    )
-    return (await conn.execute(stmt)).rowcount
-
-
-async def finish(conn: AsyncConnection, job_id: int, *, worker_id: str, now: datetime) -> bool:
-    values = {"status": JobStatus.DONE.value}
-    return await _transition(conn, job_id, worker_id, now, "done", values)
-
-
-async def retry(
-    conn: AsyncConnection,
-    job_id: int,
-    *,
-    worker_id: str,
-    now: datetime,
-    run_at: datetime,
-    error: str,
-) -> bool:
-    values = {"status": JobStatus.QUEUED.value, "run_at": run_at, "last_error": error}
-    return await _transition(conn, job_id, worker_id, now, "retried", values, error)
-
-
-async def release(
-    conn: AsyncConnection, job_id: int, *, worker_id: str, now: datetime, run_at: datetime
-) -> bool:
-    # The claim counted an attempt that never ran; give it back.
-    attempts = case((jobs.c.attempts > 0, jobs.c.attempts - 1), else_=0)
-    values = {"status": JobStatus.QUEUED.value, "run_at": run_at, "attempts": attempts}
-    return await _transition(conn, job_id, worker_id, now, "released", values)
-
-
-async def fail(
-    conn: AsyncConnection, job_id: int, *, worker_id: str, now: datetime, error: str
-) -> bool:
-    values = {"status": JobStatus.DEAD.value, "last_error": error}
-    return await _transition(conn, job_id, worker_id, now, "dead", values, error)
-
-
-async def _transition(
-    conn: AsyncConnection,
-    job_id: int,
-    worker_id: str,
-    now: datetime,
-    action: str,
-    values: dict[str, Any],
-    error: str | None = None,
-) -> bool:
-    """Move a running job out of ``running``, only if ``worker_id`` still holds it."""
-    stmt = (
-        update(jobs)
-        .where(jobs.c.id == job_id, *_held_by(worker_id))
-        .values(locked_by=None, locked_until=None, updated_at=now, **values)
-    )
-    if (await conn.execute(stmt)).rowcount == 0:
-        return False
-    detail: dict[str, Any] = {"worker_id": worker_id}
-    if error is not None:
-        detail["error"] = error[:AUDIT_ERROR_CHARS]
-    await audit.write(conn, at=now, entity=ENTITY, entity_id=job_id, action=action, detail=detail)
-    return True
-
-
-async def replay_dead(conn: AsyncConnection, *, job_id: int | None, now: datetime) -> int:
-    """Dead letters back to the queue, due now, with their attempts reset."""
-    stmt = (
-        update(jobs)
-        .where(jobs.c.status == JobStatus.DEAD.value)
-        .values(status=JobStatus.QUEUED.value, attempts=0, run_at=now, updated_at=now)
-        .returning(jobs.c.id)
-    )
-    if job_id is not None:
-        stmt = stmt.where(jobs.c.id == job_id)
-    replayed = list((await conn.execute(stmt)).scalars())
-    await audit.write_many(
-        conn,
-        [
-            {"at": now, "entity": ENTITY, "entity_id": jid, "action": "replayed", "detail": {}}
-            for jid in replayed
-        ],
-    )
-    return len(replayed)
-
-
-async def get_job(conn: AsyncConnection, job_id: int) -> Job | None:
-    row = (await conn.execute(select(jobs).where(jobs.c.id == job_id))).mappings().first()
-    return None if row is None else to_job(row)
-
-
-async def list_jobs(
-    conn: AsyncConnection, *, status: str | None, kind: str | None, limit: int
-) -> list[Job]:
-    query = select(jobs).order_by(jobs.c.id.desc()).limit(limit)
-    if status is not None:
-        query = query.where(jobs.c.status == status)
-    if kind is not None:
-        query = query.where(jobs.c.kind == kind)
-    return [to_job(row) for row in (await conn.execute(query)).mappings()]
-
-
-async def job_counts(conn: AsyncConnection) -> dict[str, int]:
-    counts = {status.value: 0 for status in JobStatus}
-    query = select(jobs.c.status, func.count()).group_by(jobs.c.status)
-    for status, count in await conn.execute(query):
-        counts[status] = count
-    return counts
+def _audit_rows(
+    now: datetime, action: str, details: dict[int, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """``audit.write_many`` rows: one ``action`` per job id, with its detail."""
+    return [
+        {"at": now, "entity": ENTITY, "entity_id": job_id, "action": action, "detail": detail}
+        for job_id, detail in details.items()
+    ]
 
 
 def _held_by(worker_id: str) -> tuple[ColumnElement[bool], ...]:
@@ -238,18 +291,8 @@ def _held_by(worker_id: str) -> tuple[ColumnElement[bool], ...]:
 
 
 def to_job(row: RowMapping) -> Job:
-    return Job(
-        id=row["id"],
-        kind=row["kind"],
-        job_key=row["job_key"],
-        payload=dict(row["payload"]),
-        status=JobStatus(row["status"]),
-        priority=row["priority"],
-        attempts=row["attempts"],
-        run_at=row["run_at"],
-        locked_by=row["locked_by"],
-        locked_until=row["locked_until"],
-        last_error=row["last_error"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
+    values = {name: row[name] for name in _JOB_FIELDS}
+    return Job(**{**values, "payload": dict(row["payload"]), "status": JobStatus(row["status"])})
+
+
+_JOB_FIELDS = tuple(field.name for field in fields(Job))

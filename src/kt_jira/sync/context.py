@@ -35,7 +35,7 @@ class SyncContext:
         return self.clock() + timedelta(seconds=seconds)
 
     async def escalation(self, escalation_id: str) -> EscalationRecord:
-        record = await self.store.get_escalation(escalation_id)
+        record = await self.store.escalations.get(escalation_id)
         if record is None:
             raise PermanentError(f"escalation {escalation_id} is not in the database")
         return record

@@ -24,7 +24,14 @@ from kt_jira.events.jira import JiraEvent
 from kt_jira.events.keeptrusts import Resolution
 from kt_jira.jobs import Kind, NewJob
 from kt_jira.keeptrusts import ResolveOutcome
-from kt_jira.store import EscalationStatus, JiraStatus, Job, JobStatus, LinkRecord
+from kt_jira.store import (
+    EscalationStatus,
+    InboundChange,
+    JiraStatus,
+    Job,
+    JobStatus,
+    LinkRecord,
+)
 from kt_jira.sync.context import upstream
 from kt_jira.sync.decisions import (
     ORIGIN_JIRA,
@@ -73,8 +80,8 @@ class SyncHandlers(OutboundSync):
         event = JiraEvent.from_job(job.payload["event"])
         bot = await self.bot_account_id()
         for _ in range(4):
-            link = await self.store.get_link(escalation_id)
-            record = await self.store.get_escalation(escalation_id)
+            link = await self.store.links.get(escalation_id)
+            record = await self.store.escalations.get(escalation_id)
             if link is None or record is None:
                 log.warning("sync.event_unlinked", escalation_id=escalation_id)
                 return
@@ -106,18 +113,17 @@ class SyncHandlers(OutboundSync):
             now = self.clock()
             jobs = self._jobs_for(plan.resolve, plan.explain_reopen, event, link, now)
             moved = event.issue_key and link.issue_id == event.issue_id and not plan.stale
-            applied = await self.store.sync.apply_inbound(
-                escalation_id,
+            change = InboundChange(
                 seen_status_at=link.jira_status_at,
                 seen_changelog_id=link.jira_changelog_id,
                 status=_seen(event) if plan.record_status else None,
                 issue_key=event.issue_key if moved and event.issue_key != link.issue_key else None,
                 first_response_at=plan.first_response_at,
                 deleted_at=(event.timestamp or now) if plan.deleted else None,
-                jobs=jobs,
-                now=now,
+                jobs=tuple(jobs),
                 detail=_detail(event, plan.echo, plan.stale),
             )
+            applied = await self.store.sync.apply_inbound(escalation_id, change, now=now)
             if applied:
                 return
         raise RetryableError(f"concurrent Jira events for issue {event.issue_id}; retrying")
@@ -163,7 +169,7 @@ class SyncHandlers(OutboundSync):
         outcome = keeptrusts_outcome(
             shown, sync.resolution_to_keeptrusts, default_resolution=sync.default_resolution
         )
-        link = await self.store.get_link(escalation_id)
+        link = await self.store.links.get(escalation_id)
         key = str(p.get("issue_key") or (link.issue_key if link else "") or p.get("issue_id"))
         notes = keeptrusts_notes(
             issue_key=key, actor_name=str(p.get("actor_name") or ""), resolution=shown
@@ -197,14 +203,14 @@ class SyncHandlers(OutboundSync):
         escalation_id = str(job.payload["escalation_id"])
         record = await self.escalation(escalation_id)
         if record.status is EscalationStatus.OPEN:
-            pending = await self.store.sync.job_by_key(
+            pending = await self.store.queue.by_key(
                 jobs_contract.key(Kind.RESOLVE_KEEPTRUSTS, escalation_id)
             )
             if pending is not None and pending.status in PENDING:
                 retry = self.later(self.settings.sync.pending_create_retry_seconds)
                 raise Deferred("waiting for the Keeptrusts resolve", run_at=retry)
             return  # still open upstream: a reopen is ordinary Jira work
-        link = await self.store.get_link(escalation_id)
+        link = await self.store.links.get(escalation_id)
         if link is None or link.issue_id is None or link.deleted_at is not None:
             return
         busy = self.later(self.settings.sync.echo_window_seconds)

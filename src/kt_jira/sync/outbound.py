@@ -173,10 +173,10 @@ class OutboundSync(SyncContext):
 
     async def _created_link(self, escalation_id: str) -> LinkRecord | None:
         """The link with its issue; ``Deferred`` while its create is still to run."""
-        link = await self.store.get_link(escalation_id)
+        link = await self.store.links.get(escalation_id)
         if link is not None and link.issue_id is not None:
             return link
-        create = await self.store.sync.job_by_key(jobs.key(jobs.Kind.CREATE_ISSUE, escalation_id))
+        create = await self.store.queue.by_key(jobs.key(jobs.Kind.CREATE_ISSUE, escalation_id))
         if create is not None and create.status is JobStatus.DEAD:
             raise PermanentError(
                 f"escalation {escalation_id} has no issue: its create job is dead. Fix its "

@@ -25,7 +25,8 @@ from kt_jira.events.keeptrusts import Escalation
 from kt_jira.jira import JiraClient, JiraMetadata, find_existing
 from kt_jira.jobs import Kind
 from kt_jira.metrics import Metrics
-from kt_jira.store import EscalationRecord, Job, Store
+from kt_jira.store import CreatedIssue, EscalationRecord, Job, Store
+from kt_jira.store import Deadlines as LinkDeadlines
 from kt_jira.tickets.rules import decide
 from kt_jira.tickets.sla import Deadlines
 from kt_jira.worker import Handler
@@ -48,10 +49,10 @@ class Handlers:
     async def create_issue(self, job: Job) -> None:
         """Create the escalation's issue exactly once; adopt a possibly-created one first."""
         escalation_id = str(job.payload["escalation_id"])
-        record = await self.store.get_escalation(escalation_id)
+        record = await self.store.escalations.get(escalation_id)
         if record is None:
             raise PermanentError(f"escalation {escalation_id} is not in the database")
-        link = await self.store.get_link(escalation_id)
+        link = await self.store.links.get(escalation_id)
         if link is not None and link.state == "created":
             return
         decision = decide(_escalation(record), self.settings.content, received_at=record.created_at)
@@ -79,7 +80,7 @@ class Handlers:
                     "waiting for Jira search to catch up before re-creating", run_at=settle
                 )
         body = await self.metadata.build_create_body(draft)
-        await self.store.begin_create_attempt(
+        await self.store.links.begin_create_attempt(
             escalation_id,
             project=draft.project,
             correlation_label=draft.correlation_label,
@@ -90,7 +91,7 @@ class Handlers:
         except UncertainOutcome:
             # The link stays "attempting", so the next try searches first. Re-stamp it now: Jira
             # may still be committing, and search lags behind whenever that happens.
-            await self.store.begin_create_attempt(
+            await self.store.links.begin_create_attempt(
                 escalation_id,
                 project=draft.project,
                 correlation_label=draft.correlation_label,
@@ -98,16 +99,13 @@ class Handlers:
             )
             raise
         except (RetryableError, PermanentError):
-            await self.store.clear_create_attempt(escalation_id, now=self.clock())
+            await self.store.links.clear_create_attempt(escalation_id, now=self.clock())
             raise
-        await self.store.save_created(
+        await self.store.links.save_created(
             escalation_id,
-            issue_id=created.issue_id,
-            issue_key=created.key,
+            CreatedIssue(issue_id=created.issue_id, issue_key=created.key),
+            _due(decision.deadlines),
             now=self.clock(),
-            first_response_due=decision.deadlines.first_response_due,
-            resolution_due=decision.deadlines.resolution_due,
-            adopted=False,
         )
         self.metrics.issues.labels(how="created").inc()
         log.info(
@@ -134,14 +132,11 @@ class Handlers:
             found,
             key=lambda issue: (str(issue.get("fields", {}).get("created", "")), int(issue["id"])),
         )
-        await self.store.save_created(
+        await self.store.links.save_created(
             escalation_id,
-            issue_id=str(oldest["id"]),
-            issue_key=str(oldest["key"]),
+            CreatedIssue(issue_id=str(oldest["id"]), issue_key=str(oldest["key"]), adopted=True),
+            _due(clock),
             now=self.clock(),
-            first_response_due=clock.first_response_due,
-            resolution_due=clock.resolution_due,
-            adopted=True,
         )
         self.metrics.issues.labels(how="adopted").inc()
         await self._add_watchers(str(oldest["key"]), draft_watchers)
@@ -151,6 +146,13 @@ class Handlers:
             key=oldest["key"],
             duplicates=[issue["key"] for issue in found if issue is not oldest],
         )
+
+
+def _due(deadlines: Deadlines) -> LinkDeadlines:
+    """The SLA clock's deadlines as the link keeps them."""
+    return LinkDeadlines(
+        first_response_due=deadlines.first_response_due, resolution_due=deadlines.resolution_due
+    )
 
 
 def _escalation(record: EscalationRecord) -> Escalation:

@@ -37,8 +37,8 @@ def create_app(
 
     async def readyz(request: Request) -> JSONResponse:
         try:
-            await store.ping()
-            current, head = await store.migration_status()
+            await store.db.ping()
+            current, head = await store.db.migration_status()
         except Exception as exc:
             return problem(503, f"database unreachable: {type(exc).__name__}")
         if current != head:

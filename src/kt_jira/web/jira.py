@@ -91,7 +91,9 @@ class JiraIntake:
         try:
             event = parse_jira_event(body)
         except PayloadError as exc:
-            row = await self.store.quarantine(delivery, reason=str(exc), http_status=exc.status)
+            row = await self.store.deliveries.quarantine(
+                delivery, reason=str(exc), http_status=exc.status
+            )
             log.warning("webhook.quarantined", source="jira", reason=str(exc), row=row)
             return self._count("quarantined", problem(exc.status, str(exc), quarantine_id=row))
         if self._too_old(event):

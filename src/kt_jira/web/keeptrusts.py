@@ -87,7 +87,9 @@ class KeeptrustsIntake:
         try:
             event = parse_event(body)
         except PayloadError as exc:
-            row = await self.store.quarantine(delivery, reason=str(exc), http_status=exc.status)
+            row = await self.store.deliveries.quarantine(
+                delivery, reason=str(exc), http_status=exc.status
+            )
             log.warning(
                 "webhook.quarantined", delivery_id=delivery.delivery_id, reason=str(exc), row=row
             )
@@ -96,7 +98,7 @@ class KeeptrustsIntake:
 
     async def _record(self, delivery: VerifiedDelivery, event: EscalationEvent) -> JSONResponse:
         if event.type is EventType.OTHER or event.escalation is None:
-            await self.store.record_ignored(delivery, event_type=event.raw_type)
+            await self.store.deliveries.record_ignored(delivery, event_type=event.raw_type)
             return self._count(
                 "ignored", JSONResponse({"status": "ignored", "event_type": event.raw_type}, 202)
             )
@@ -111,7 +113,7 @@ class KeeptrustsIntake:
             # Outbound sync; its handler knows an echo of the bridge's own resolve.
             escalation_id = event.escalation.escalation_id
             jobs.append(job_contract.resolve_jira(escalation_id, run_at=delivery.received_at))
-        outcome = await self.store.ingest(
+        outcome = await self.store.deliveries.ingest(
             delivery,
             event_key=event.dedup_key,
             escalation=event.escalation,

@@ -24,7 +24,7 @@ def _issues_for(harness: Harness, escalation_id: str) -> list[dict[str, Any]]:
 
 
 async def _link_created(harness: Harness, escalation_id: str) -> bool:
-    link = await harness.bridge.store.get_link(escalation_id)
+    link = await harness.bridge.store.links.get(escalation_id)
     return link is not None and link.state == "created"
 
 
@@ -51,7 +51,7 @@ async def test_escalation_becomes_one_correct_ticket(harness: Harness) -> None:
     assert by_name["Console URL"] == "https://console.keeptrusts.com/escalations/esc_flow_1"
     assert {"ai-governance", "keeptrusts", "content_safety"} <= set(issue["labels"])
     assert "Escalation Id" not in by_name  # the decoy field is left alone
-    link = await harness.bridge.store.get_link("esc_flow_1")
+    link = await harness.bridge.store.links.get("esc_flow_1")
     assert link is not None
     assert link.issue_key == issue["key"]
     assert link.resolution_due is not None
@@ -65,7 +65,7 @@ async def test_unanswered_create_is_adopted_not_repeated(make_harness: HarnessFa
     await harness.deliver(_payload("esc_slow_1"))
     await harness.work_until(lambda: _link_created(harness, "esc_slow_1"))
     assert len(_issues_for(harness, "esc_slow_1")) == 1
-    link = await harness.bridge.store.get_link("esc_slow_1")
+    link = await harness.bridge.store.links.get("esc_slow_1")
     assert link is not None
     assert link.adopted
 
@@ -76,15 +76,15 @@ async def test_crash_after_create_is_adopted(harness: Harness) -> None:
     store, bridge = harness.bridge.store, harness.bridge
     now = datetime.now(UTC)
     # The dead worker: it claimed the job, recorded its attempt, and Jira created what it sent.
-    [job] = await store.claim(worker_id="dead-worker", now=now, lease=bridge.worker.lease)
-    escalation = await store.get_escalation("esc_crash_1")
+    [job] = await store.queue.claim(worker_id="dead-worker", now=now, lease=bridge.worker.lease)
+    escalation = await store.escalations.get("esc_crash_1")
     assert escalation is not None
     draft = decide(
         escalation.escalation, bridge.settings.content, received_at=escalation.created_at
     ).draft
     handlers = bridge.worker.handlers["create_issue"].__self__  # type: ignore[attr-defined]
     body = await handlers.metadata.build_create_body(draft)
-    await store.begin_create_attempt(
+    await store.links.begin_create_attempt(
         "esc_crash_1",
         project="AIGOV",
         correlation_label=draft.correlation_label,
@@ -92,10 +92,10 @@ async def test_crash_after_create_is_adopted(harness: Harness) -> None:
     )
     await bridge.jira.create_issue(body)
     # Its lease runs out; the job is claimable again.
-    await store.release(job.id, worker_id="dead-worker", run_at=now)
+    await store.queue.release(job.id, worker_id="dead-worker", run_at=now)
     await harness.work_until(lambda: _link_created(harness, "esc_crash_1"), limit=20)
     assert len(_issues_for(harness, "esc_crash_1")) == 1
-    link = await store.get_link("esc_crash_1")
+    link = await store.links.get("esc_crash_1")
     assert link is not None
     assert link.adopted
 
@@ -108,7 +108,7 @@ async def test_rate_limited_creates_wait_for_retry_after(make_harness: HarnessFa
         await harness.deliver(_payload(f"esc_rl_{n}"))
 
     async def all_created() -> bool:
-        return (await harness.bridge.store.counts())["links_created"] == 8
+        return (await harness.bridge.store.counts.totals())["links_created"] == 8
 
     await harness.work_until(all_created, limit=30)
     assert all(len(_issues_for(harness, f"esc_rl_{n}")) == 1 for n in range(8))
@@ -127,17 +127,17 @@ async def test_field_missing_from_screen_dead_letters_then_replays(
     store = harness.bridge.store
 
     async def dead() -> bool:
-        return bool(await store.list_jobs(status="dead"))
+        return bool(await store.queue.list(status="dead"))
 
     await harness.work_until(dead)
-    [job] = await store.list_jobs(status="dead")
+    [job] = await store.queue.list(status="dead")
     assert "Policy Name" in (job.last_error or "")
     assert "create screen" in (job.last_error or "")
     assert _issues_for(harness, "esc_screen_1") == []
     harness.sandbox.add_field_to_screen(
         "AIGOV", "customfield_10432"
     )  # the real one; 10299 is a decoy
-    assert await store.replay_dead(now=datetime.now(UTC)) == 1
+    assert await store.queue.replay_dead(now=datetime.now(UTC)) == 1
     await harness.work_until(lambda: _link_created(harness, "esc_screen_1"))
     assert len(_issues_for(harness, "esc_screen_1")) == 1
 
@@ -149,7 +149,7 @@ async def test_jira_outage_delays_but_loses_nothing(harness: Harness) -> None:
     for _ in range(3):
         await harness.bridge.worker.run_once()
     assert _issues_for(harness, "esc_outage_1") == []
-    [job] = await harness.bridge.store.list_jobs(kind="create_issue")
+    [job] = await harness.bridge.store.queue.list(kind="create_issue")
     assert job.status == "queued"
     assert "503" in (job.last_error or "")
     harness.sandbox.faults.update({"outage": False})
@@ -182,4 +182,4 @@ async def test_rule_watchers_are_added_after_the_create(make_harness: HarnessFac
     await harness.work_until(lambda: _link_created(harness, "esc_watch_1"))
     [issue] = _issues_for(harness, "esc_watch_1")
     assert issue["watchers"] == ["acc-lead", "acc-2"]
-    assert await harness.bridge.store.list_jobs(status="dead") == []
+    assert await harness.bridge.store.queue.list(status="dead") == []

@@ -17,10 +17,10 @@ async def test_signed_escalation_is_accepted_and_queued(harness: Harness) -> Non
     response = await harness.deliver(_body(policy_name="pii-detector"))
     assert response.status_code == 202
     store = harness.bridge.store
-    escalation = await store.get_escalation("esc_intake_1")
+    escalation = await store.escalations.get("esc_intake_1")
     assert escalation is not None
     assert escalation.policy_name == "pii-detector"
-    jobs = await store.list_jobs(kind="create_issue")
+    jobs = await store.queue.list(kind="create_issue")
     assert [job.job_key for job in jobs] == ["create_issue:esc_intake_1"]
 
 
@@ -32,9 +32,9 @@ async def test_forged_and_unsigned_deliveries_store_nothing(harness: Harness) ->
     unsigned = await harness.deliver(_body(), signed=False)
     assert (forged.status_code, unsigned.status_code) == (401, 401)
     assert "signature" in forged.json()["detail"]
-    counts = await harness.bridge.store.counts()
+    counts = await harness.bridge.store.counts.totals()
     assert counts["escalations"] == 0
-    assert await harness.bridge.store.list_deliveries() == []
+    assert await harness.bridge.store.deliveries.list() == []
 
 
 async def test_oversized_body_is_413_and_not_stored(harness: Harness) -> None:
@@ -43,7 +43,7 @@ async def test_oversized_body_is_413_and_not_stored(harness: Harness) -> None:
     response = await harness.deliver(big)
     assert response.status_code == 413
     assert "detail" in response.json()
-    assert await harness.bridge.store.list_deliveries() == []
+    assert await harness.bridge.store.deliveries.list() == []
 
 
 async def test_signed_garbage_is_quarantined_with_its_bytes(harness: Harness) -> None:
@@ -51,14 +51,14 @@ async def test_signed_garbage_is_quarantined_with_its_bytes(harness: Harness) ->
     not_json = await harness.deliver(b"{definitely not json")
     no_id = await harness.deliver(json.dumps({"policy_name": "p"}).encode())
     assert (not_json.status_code, no_id.status_code) == (400, 422)
-    quarantined = await harness.bridge.store.list_deliveries(status="quarantined")
+    quarantined = await harness.bridge.store.deliveries.list(status="quarantined")
     assert len(quarantined) == 2
-    kept = await harness.bridge.store.get_delivery(not_json.json()["quarantine_id"])
+    kept = await harness.bridge.store.deliveries.get(not_json.json()["quarantine_id"])
     assert kept is not None
     assert kept.body == b"{definitely not json"
     assert (
         "escalation_id"
-        in (await harness.bridge.store.get_delivery(no_id.json()["quarantine_id"])).reason
+        in (await harness.bridge.store.deliveries.get(no_id.json()["quarantine_id"])).reason
     )  # type: ignore[union-attr,operator]
 
 
@@ -72,7 +72,7 @@ async def test_duplicates_answer_200_and_enqueue_once(harness: Harness) -> None:
     ).encode()
     other_id = await harness.deliver(reshaped, headers={"X-Keeptrusts-Delivery": "dlv_2"})
     assert [r.status_code for r in (first, again, other_id)] == [202, 200, 200]
-    assert len(await harness.bridge.store.list_jobs(kind="create_issue")) == 1
+    assert len(await harness.bridge.store.queue.list(kind="create_issue")) == 1
 
 
 async def test_unhandled_event_types_are_acknowledged(harness: Harness) -> None:
@@ -81,7 +81,7 @@ async def test_unhandled_event_types_are_acknowledged(harness: Harness) -> None:
     response = await harness.deliver(body)
     assert response.status_code == 202
     assert response.json()["status"] == "ignored"
-    assert await harness.bridge.store.list_jobs() == []
+    assert await harness.bridge.store.queue.list() == []
 
 
 async def test_health_readiness_and_metrics(harness: Harness) -> None:

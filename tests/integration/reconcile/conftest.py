@@ -131,7 +131,7 @@ class World:
     async def linked(self, *escalation_ids: str) -> bool:
         """Every escalation has a created link (its ticket is recorded)."""
         for eid in escalation_ids:
-            link = await self.bridge.store.get_link(eid)
+            link = await self.bridge.store.links.get(eid)
             if link is None or link.state != "created":
                 return False
         return True

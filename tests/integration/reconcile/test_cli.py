@@ -59,14 +59,14 @@ async def test_dry_run_then_real_run_from_the_command_line(
         assert "esc_cli_lost" in dry
         assert "would do" in dry
         async with open_store(database_url) as store:
-            assert await store.get_escalation("esc_cli_lost") is None
-            assert await store.list_jobs() == []
+            assert await store.escalations.get("esc_cli_lost") is None
+            assert await store.queue.list() == []
 
         code, real = await kt_jira("reconcile", "--config", str(config), "--since", "1d", env=env)
         assert code == 0, real
         assert "open in Keeptrusts, never received" in real
         async with open_store(database_url) as store:
-            assert await store.get_escalation("esc_cli_lost") is not None
-            assert [j.job_key for j in await store.list_jobs()] == ["create_issue:esc_cli_lost"]
+            assert await store.escalations.get("esc_cli_lost") is not None
+            assert [j.job_key for j in await store.queue.list()] == ["create_issue:esc_cli_lost"]
     assert KT_SECRET not in dry + real
     assert keeptrusts.settings.api_token not in dry + real

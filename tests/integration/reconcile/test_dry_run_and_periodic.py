@@ -34,19 +34,19 @@ async def every_discrepancy(world: World) -> None:
 async def snapshot(world: World) -> dict[str, Any]:
     """Everything a write could change: database rows and both sandboxes' state."""
     store = world.bridge.store
-    escalations = await store.list_escalations(limit=1000)
+    escalations = await store.escalations.list(limit=1000)
     jira_writes = {
         route: dict(counts)
         for route, counts in world.jira.stats.by_route.items()
         if route.split(" ", 1)[0] in WRITE_METHODS and not route.endswith("/search/jql")
     }
     return {
-        "counts": await store.counts(),
-        "audit": len(await store.list_audit(limit=100_000)),
-        "jobs": [(j.job_key, j.status) for j in await store.list_jobs(limit=1000)],
+        "counts": await store.counts.totals(),
+        "audit": len(await store.audit.list(limit=100_000)),
+        "jobs": [(j.job_key, j.status) for j in await store.queue.list(limit=1000)],
         "escalations": sorted((e.escalation_id, e.status, e.resolution) for e in escalations),
-        "links": sorted((k.escalation_id, k.state, k.issue_key) for k in await store.list_links()),
-        "pause": await store.get_pause("jira"),
+        "links": sorted((k.escalation_id, k.state, k.issue_key) for k in await store.links.list()),
+        "pause": await store.pauses.get_pause("jira"),
         "issues": sorted(
             (i.key, i.status_id, i.resolution_id, len(i.comments), i.updated)
             for i in world.jira.issues
@@ -110,10 +110,10 @@ async def test_a_replica_that_cannot_take_the_lock_skips_its_run(world: World) -
     reconciler = Reconciler(
         settings=world.settings, store=world.bridge.store, jira=world.bridge.jira, keeptrusts=None
     )
-    async with world.bridge.store.exclusive("reconcile") as held:
+    async with world.bridge.store.db.exclusive("reconcile") as held:
         assert held
         assert await reconciler.run_locked() is None
-    assert await world.bridge.store.get_escalation("esc_locked") is None
+    assert await world.bridge.store.escalations.get("esc_locked") is None
     report = await reconciler.run_locked()
     assert report is not None
     assert (ActionKind.LEARN, Status.DONE) in report.counts()

@@ -9,7 +9,7 @@ from tests.integration.reconcile.conftest import World
 
 
 async def _jobs(world: World, kind: str) -> list[str]:
-    return [job.job_key for job in await world.bridge.store.list_jobs(kind=kind, limit=100)]
+    return [job.job_key for job in await world.bridge.store.queue.list(kind=kind, limit=100)]
 
 
 async def _send_late(world: World, events: list[dict[str, Any]]) -> None:

@@ -28,7 +28,7 @@ async def test_escalations_whose_webhooks_were_dropped_get_one_ticket_each(world
         (kind, eid, Status.DONE) for eid in lost for kind in (ActionKind.LEARN, ActionKind.CREATE)
     )
     for eid in lost:
-        stored = await world.bridge.store.get_escalation(eid)
+        stored = await world.bridge.store.escalations.get(eid)
         assert stored is not None
         assert stored.policy_name == "hipaa-compliance"
     await world.work_until(lambda: world.linked(*lost))
@@ -54,7 +54,7 @@ async def test_a_ticket_filed_behind_the_bridges_back_is_adopted_not_duplicated(
         (ActionKind.CREATE, True),
     ]
     await world.work_until(lambda: world.linked("esc_manual"))
-    link = await world.bridge.store.get_link("esc_manual")
+    link = await world.bridge.store.links.get("esc_manual")
     assert link is not None
     assert (link.issue_key, link.adopted) == (filed["key"], True)
     assert len(world.tickets("esc_manual")) == 1
@@ -72,7 +72,7 @@ async def test_ticket_resolved_in_jira_while_the_bridge_was_down(world: World) -
     report = await world.reconcile()
 
     assert outcomes(report) == [(ActionKind.RESOLVE_KEEPTRUSTS, "esc_jira_done", Status.DONE)]
-    [job] = await world.bridge.store.list_jobs(kind="resolve_keeptrusts")
+    [job] = await world.bridge.store.queue.list(kind="resolve_keeptrusts")
     assert job.job_key == "resolve_keeptrusts:esc_jira_done"
     assert job.payload == {
         "escalation_id": "esc_jira_done",
@@ -106,7 +106,7 @@ async def test_escalation_resolved_upstream_while_the_bridge_was_down(world: Wor
         (ActionKind.RECORD_RESOLUTION, "esc_kt_done", Status.DONE),
         (ActionKind.RESOLVE_JIRA, "esc_kt_done", Status.DONE),
     ]
-    stored = await world.bridge.store.get_escalation("esc_kt_done")
+    stored = await world.bridge.store.escalations.get("esc_kt_done")
     assert stored is not None
     assert (stored.status, stored.resolution, stored.resolution_notes) == (
         "resolved",
@@ -114,7 +114,7 @@ async def test_escalation_resolved_upstream_while_the_bridge_was_down(world: Wor
         "policy ok",
     )
     assert stored.resolved_by == "usr_reviewer_1"
-    [job] = await world.bridge.store.list_jobs(kind="resolve_jira")
+    [job] = await world.bridge.store.queue.list(kind="resolve_jira")
     assert (job.job_key, job.payload) == (
         "resolve_jira:esc_kt_done",
         {"escalation_id": "esc_kt_done"},
@@ -148,7 +148,7 @@ async def test_a_duplicate_ticket_is_closed_as_a_duplicate_of_the_linked_one(wor
     )
     assert kept.key in str(duplicate.comments[-1]["body"])
     assert world.jira.view(kept)["status_category"] == "new"
-    link = await world.bridge.store.get_link("esc_dup")
+    link = await world.bridge.store.links.get("esc_dup")
     assert link is not None
     assert link.issue_key == kept.key
     await world.settle()

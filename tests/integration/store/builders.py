@@ -61,7 +61,7 @@ async def ingest_created(
 ) -> IngestOutcome:
     """Ingest an ``escalation.created`` delivery the way the webhook does."""
     body = {"type": "escalation.created", "data": {"escalation_id": escalation_id}}
-    return await store.ingest(
+    return await store.deliveries.ingest(
         delivery(body, delivery_id=delivery_id, at=at),
         event_key=f"escalation.created:{escalation_id}",
         escalation=escalation(escalation_id),
@@ -80,7 +80,7 @@ async def ingest_resolved(
     outcome: str = "approved",
 ) -> IngestOutcome:
     body = {"type": "escalation.resolved", "data": {"escalation_id": escalation_id}}
-    return await store.ingest(
+    return await store.deliveries.ingest(
         delivery(body, delivery_id=delivery_id, at=at),
         event_key=f"escalation.resolved:{escalation_id}",
         escalation=Escalation(escalation_id=escalation_id),

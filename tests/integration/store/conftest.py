@@ -31,7 +31,7 @@ async def database_url(database_kind: str, tmp_path: Path) -> AsyncIterator[str]
 async def store(database_url: str) -> AsyncIterator[Store]:
     """A migrated store on the test's own database."""
     async with open_store(database_url) as opened:
-        await opened.migrate()
+        await opened.db.migrate()
         yield opened
 
 

@@ -17,14 +17,14 @@ from kt_jira.store.tables import metadata
 async def test_migrate_from_empty_reaches_head(database_url: str) -> None:
     """An empty database has no revision; after migrate() it is at head, and again is a no-op."""
     async with open_store(database_url) as store:
-        current, head = await store.migration_status()
+        current, head = await store.db.migration_status()
         assert current is None
         assert head == "0002"
-        await store.migrate()
-        assert await store.migration_status() == (head, head)
-        await store.migrate()
-        assert await store.migration_status() == (head, head)
-        await store.ping()
+        await store.db.migrate()
+        assert await store.db.migration_status() == (head, head)
+        await store.db.migrate()
+        assert await store.db.migration_status() == (head, head)
+        await store.db.ping()
 
 
 def _diff(connection: Connection) -> list[object]:
@@ -34,15 +34,15 @@ def _diff(connection: Connection) -> list[object]:
 
 async def test_migrations_build_exactly_the_table_model(store: Store) -> None:
     """Autogenerate finds no difference between the migrated schema and tables.py."""
-    async with store._engine.connect() as conn:
+    async with store.db.engine.connect() as conn:
         assert await conn.run_sync(_diff) == []
 
 
 async def test_sqlite_connections_use_wal_and_foreign_keys(tmp_path: Path) -> None:
     """A SQLite file store runs in WAL mode with foreign keys, NORMAL sync and a busy timeout."""
     async with open_store(f"sqlite:///{tmp_path / 'x.db'}") as store:
-        await store.migrate()
-        async with store._engine.connect() as conn:
+        await store.db.migrate()
+        async with store.db.engine.connect() as conn:
             pragmas = [
                 (await conn.execute(text(f"PRAGMA {name}"))).scalar_one()
                 for name in ("journal_mode", "foreign_keys", "synchronous", "busy_timeout")
@@ -53,9 +53,9 @@ async def test_sqlite_connections_use_wal_and_foreign_keys(tmp_path: Path) -> No
 async def test_memory_database_works_for_quick_tests() -> None:
     """sqlite:///:memory: migrates and answers, with reads and writes sharing one connection."""
     async with open_store("sqlite:///:memory:") as store:
-        await store.migrate()
-        assert (await store.migration_status())[0] == "0002"
-        assert (await store.counts())["escalations"] == 0
+        await store.db.migrate()
+        assert (await store.db.migration_status())[0] == "0002"
+        assert (await store.counts.totals())["escalations"] == 0
 
 
 @pytest.mark.parametrize(

@@ -134,14 +134,14 @@ class SyncHarness:
             await asyncio.sleep(0.05)
 
     async def pending_jobs(self) -> int:
-        jobs = await self.bridge.store.list_jobs(limit=1000)
+        jobs = await self.bridge.store.queue.list(limit=1000)
         return sum(1 for job in jobs if job.status in (JobStatus.QUEUED, JobStatus.RUNNING))
 
     async def ticket(self, escalation_id: str, **fields: Any) -> SandboxIssue:
         """A new escalation in Keeptrusts, delivered, and the one issue the bridge made for it."""
         self.keeptrusts.add_escalation(escalation_id, **fields)
         await self.settle()
-        link = await self.bridge.store.get_link(escalation_id)
+        link = await self.bridge.store.links.get(escalation_id)
         assert link is not None
         assert link.issue_id is not None
         issue = self.jira.issue(link.issue_id)
@@ -158,11 +158,11 @@ class SyncHarness:
     async def dead_jobs(self) -> list[str]:
         return [
             f"{job.kind}: {job.last_error}"
-            for job in await self.bridge.store.list_jobs(status="dead", limit=100)
+            for job in await self.bridge.store.queue.list(status="dead", limit=100)
         ]
 
     async def resolve_jobs(self) -> int:
-        return len(await self.bridge.store.list_jobs(kind=Kind.RESOLVE_KEEPTRUSTS, limit=100))
+        return len(await self.bridge.store.queue.list(kind=Kind.RESOLVE_KEEPTRUSTS, limit=100))
 
     async def post_jira(self, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
         sent = {"Content-Type": "application/json", **(headers or {})}

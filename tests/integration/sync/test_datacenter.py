@@ -35,7 +35,7 @@ async def test_both_directions_on_data_center(make_harness: HarnessFactory) -> N
     assert [c["body"]["resolution"] for c in calls] == ["denied"]
     assert harness.keeptrusts.escalations["esc_dc_up"].resolve_calls == []
     assert await harness.dead_jobs() == []
-    audit = await harness.bridge.store.list_audit(entity="link", entity_id="esc_dc_up")
+    audit = await harness.bridge.store.audit.list(entity="link", entity_id="esc_dc_up")
     echoes = [a.detail for a in audit if a.action == "jira_event"]
     assert echoes
     assert all(d["echo"] and d["actor"] == "JIRAUSER10100" for d in echoes)

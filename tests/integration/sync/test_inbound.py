@@ -61,7 +61,7 @@ async def test_already_resolved_upstream_is_success(harness: SyncHarness) -> Non
     escalation = harness.keeptrusts.escalations["esc_in_race"]
     assert [c["status"] for c in escalation.resolve_calls] in ([409], [])
     assert escalation.resolution == "approved"
-    stored = await harness.bridge.store.get_escalation("esc_in_race")
+    stored = await harness.bridge.store.escalations.get("esc_in_race")
     assert stored is not None
     assert (stored.status, stored.resolution) == ("resolved", "approved")
     assert harness.status(issue)["status"] == "False Positive"
@@ -74,18 +74,18 @@ async def test_first_human_comment_sets_first_response_once(harness: SyncHarness
     state = harness.jira.state
     state.comment(issue, _adf("bot note"), state.bot.account_id)
     await harness.settle()
-    link = await harness.bridge.store.get_link("esc_in_comment")
+    link = await harness.bridge.store.links.get("esc_in_comment")
     assert link is not None
     assert link.first_response_at is None
     state.comment(issue, _adf("Looking at it"), HUMAN.account_id)
     await harness.settle()
-    link = await harness.bridge.store.get_link("esc_in_comment")
+    link = await harness.bridge.store.links.get("esc_in_comment")
     assert link is not None
     assert link.first_response_at is not None
     first = link.first_response_at
     state.comment(issue, _adf("Still looking"), HUMAN.account_id)
     await harness.settle()
-    link = await harness.bridge.store.get_link("esc_in_comment")
+    link = await harness.bridge.store.links.get("esc_in_comment")
     assert link is not None
     assert link.first_response_at == first
 
@@ -95,7 +95,7 @@ async def test_deleted_issue_is_marked_and_never_recreated(harness: SyncHarness)
     issue = await harness.ticket("esc_in_deleted")
     harness.jira.delete_issue(issue.key)
     await harness.settle()
-    link = await harness.bridge.store.get_link("esc_in_deleted")
+    link = await harness.bridge.store.links.get("esc_in_deleted")
     assert link is not None
     assert link.deleted_at is not None
     harness.keeptrusts.resolve_in_console("esc_in_deleted")

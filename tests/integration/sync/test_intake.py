@@ -40,7 +40,7 @@ def _signed(body: bytes, secret: str = JIRA_SECRET, identifier: str = "wh-1") ->
 
 
 async def _jira_deliveries(harness: SyncHarness) -> list[Any]:
-    return [d for d in await harness.bridge.store.list_deliveries() if d.source == "jira"]
+    return [d for d in await harness.bridge.store.deliveries.list() if d.source == "jira"]
 
 
 async def test_forged_unsigned_and_old_deliveries_store_nothing(harness: SyncHarness) -> None:
@@ -55,7 +55,7 @@ async def test_forged_unsigned_and_old_deliveries_store_nothing(harness: SyncHar
     assert [r.status_code for r in (forged, unsigned, replay)] == [401, 401, 401]
     assert all(r.json()["detail"] for r in (forged, unsigned, replay))
     assert await _jira_deliveries(harness) == []
-    assert await harness.bridge.store.list_jobs(kind="jira_event") == []
+    assert await harness.bridge.store.queue.list(kind="jira_event") == []
 
 
 async def test_duplicates_answer_200_and_are_processed_once(harness: SyncHarness) -> None:
@@ -66,7 +66,7 @@ async def test_duplicates_answer_200_and_are_processed_once(harness: SyncHarness
     again = await harness.post_jira(body, _signed(body))
     other = await harness.post_jira(body, _signed(body, identifier="wh-other"))
     assert [r.status_code for r in (first, again, other)] == [202, 200, 200]
-    assert len(await harness.bridge.store.list_jobs(kind="jira_event")) == 1
+    assert len(await harness.bridge.store.queue.list(kind="jira_event")) == 1
     [delivery] = await _jira_deliveries(harness)
     assert (delivery.escalation_id, delivery.duplicates) == ("esc_intake_dup", 2)
 
@@ -88,7 +88,7 @@ async def test_unlinked_issue_is_recorded_and_ignored(harness: SyncHarness) -> N
     assert response.json()["status"] == "ignored"
     [delivery] = await _jira_deliveries(harness)
     assert delivery.status == "ignored"
-    assert await harness.bridge.store.list_jobs(kind="jira_event") == []
+    assert await harness.bridge.store.queue.list(kind="jira_event") == []
 
 
 async def test_signed_garbage_is_quarantined(harness: SyncHarness) -> None:
@@ -98,7 +98,7 @@ async def test_signed_garbage_is_quarantined(harness: SyncHarness) -> None:
     r1 = await harness.post_jira(not_json, _signed(not_json, identifier="q1"))
     r2 = await harness.post_jira(no_time, _signed(no_time, identifier="q2"))
     assert (r1.status_code, r2.status_code) == (400, 422)
-    kept = await harness.bridge.store.get_delivery(r1.json()["quarantine_id"])
+    kept = await harness.bridge.store.deliveries.get(r1.json()["quarantine_id"])
     assert kept is not None
     assert kept.body == not_json
 

@@ -148,7 +148,7 @@ async def test_authorless_echoes_are_recognised_by_the_write_window(
     harness.keeptrusts.resolve_in_console("esc_out_anon")
     await harness.settle()
     assert harness.status(issue)["status_category"] == "done"
-    audit = await harness.bridge.store.list_audit(entity="link", entity_id="esc_out_anon")
+    audit = await harness.bridge.store.audit.list(entity="link", entity_id="esc_out_anon")
     events = [a.detail for a in audit if a.action == "jira_event"]
     assert events
     assert all(detail["echo"] for detail in events)
@@ -174,5 +174,5 @@ async def test_jira_failures_mid_walk_are_retried_to_the_same_end(
     assert (view["status"], view["resolution"]) == ("Resolved", "Done")
     assert len(harness.bot_comments(issue)) == 1
     assert await harness.dead_jobs() == []
-    retried = await harness.bridge.store.list_audit(entity="job", limit=1000)
+    retried = await harness.bridge.store.audit.list(entity="job", limit=1000)
     assert any(a.action == "retried" for a in retried)

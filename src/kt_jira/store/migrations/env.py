@@ -1,4 +1,4 @@
-"""Alembic environment for kt-jira: always online, on the connection Store.migrate() passes."""
+"""Alembic environment for kt-jira: always online, on the connection Database.migrate() passes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from kt_jira.store.tables import metadata
 
 connection = context.config.attributes.get("connection")
 if not isinstance(connection, Connection):
-    raise RuntimeError("run migrations with `kt-jira migrate` (Store.migrate), not the alembic CLI")
+    raise RuntimeError("run migrations with `kt-jira migrate` (db.migrate), not the alembic CLI")
 
 context.configure(
     connection=connection,
