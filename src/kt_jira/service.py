@@ -27,6 +27,7 @@ from kt_jira.store import Store, open_store
 from kt_jira.sync.inbound import SyncHandlers
 from kt_jira.tickets.create import Handlers
 from kt_jira.web import create_app
+from kt_jira.web.keeptrusts import keeptrusts_verifier
 from kt_jira.worker import Worker
 
 log = structlog.get_logger("kt_jira.service")
@@ -45,8 +46,7 @@ def check_startup(settings: Settings) -> list[str]:
             "Set at least one secret (env:NAME), or set "
             "keeptrusts.webhook.insecure_allow_unsigned: true for a local experiment"
         )
-    for secret in webhook.secrets:
-        secret.reveal()
+    keeptrusts_verifier(webhook)  # resolves the secrets and checks they fit the scheme
     warnings = []
     if webhook.insecure_allow_unsigned:
         warnings.append(
@@ -118,7 +118,9 @@ class Bridge:
                     metrics=metrics,
                     clock=clock,
                 )
-                app = create_app(settings, store, metrics=metrics, on_enqueue=worker.wake)
+                app = create_app(
+                    settings, store, metrics=metrics, on_enqueue=worker.wake, clock=clock
+                )
                 yield cls(
                     settings=settings,
                     store=store,

@@ -2,18 +2,24 @@
 
 Pure: headers and bytes in, a ``VerifiedDelivery`` out. This module is the only producer of
 ``VerifiedDelivery``, and the store only accepts that type, so nothing unverified is persisted.
-Comparisons are constant-time; several secrets may be valid at once (rotation).
+Comparisons are constant-time; several secrets may be valid at once (rotation). A ``Verifier``
+is built once per secret list: for Standard Webhooks it holds one ``standardwebhooks.Webhook``
+per secret, so a bad secret fails when the bridge starts, not on the first delivery.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
+
+from standardwebhooks import Webhook
 
 from kt_jira.errors import SignatureError
 
@@ -65,39 +71,137 @@ class VerifiedDelivery:
         if self._seal is not _SEAL:
             raise TypeError("VerifiedDelivery is only made by kt_jira.signing.verify()")
 
-    @property
-    def body_sha256(self) -> str:
-        return hashlib.sha256(self.body).hexdigest()
-
 
 def hmac_sha256(secret: str | bytes, message: bytes) -> bytes:
     key = secret.encode() if isinstance(secret, str) else secret
     return hmac.new(key, message, hashlib.sha256).digest()
 
 
+_BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
+
+
+def standard_webhook(secret: str) -> Webhook:
+    """The Standard Webhooks signer for ``secret``: base64 of the key, ``whsec_`` optional.
+
+    ``ValueError`` says what is wrong when the secret is not base64 (the package itself would
+    silently drop the characters it cannot decode and sign with a different key).
+    """
+    encoded = secret.removeprefix("whsec_")
+    if not _BASE64.fullmatch(encoded):
+        raise ValueError(
+            "a standard-webhooks secret must be base64 (optionally prefixed with whsec_), "
+            "as the sender shows it"
+        )
+    try:
+        key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+    except binascii.Error as exc:
+        raise ValueError(f"a standard-webhooks secret must be valid base64: {exc}") from exc
+    return Webhook(key)
+
+
 def sign(
-    secret: str, body: bytes, scheme: SignatureScheme, *, timestamp: int | None = None
+    secret: str,
+    body: bytes,
+    scheme: SignatureScheme,
+    *,
+    timestamp: int | None = None,
+    msg_id: str = "msg_kt_jira",
 ) -> dict[str, str]:
     """The headers a correct sender attaches; used by tests, benchmarks and the sandbox."""
+    ts = timestamp if timestamp is not None else int(datetime.now(UTC).timestamp())
     if scheme.kind == "standard-webhooks":
-        msg_id = "msg_kt_jira"
-        ts = str(timestamp if timestamp is not None else int(datetime.now(UTC).timestamp()))
-        digest = hmac_sha256(_sw_key(secret), f"{msg_id}.{ts}.".encode() + body)
-        return {
-            "webhook-id": msg_id,
-            "webhook-timestamp": ts,
-            "webhook-signature": "v1," + base64.b64encode(digest).decode(),
-        }
+        signature = standard_webhook(secret).sign(msg_id, datetime.fromtimestamp(ts, UTC), body)
+        return {"webhook-id": msg_id, "webhook-timestamp": str(ts), "webhook-signature": signature}
     headers: dict[str, str] = {}
     message = body
     if scheme.timestamp_header:
-        ts = str(timestamp if timestamp is not None else int(datetime.now(UTC).timestamp()))
-        headers[scheme.timestamp_header] = ts
-        message = ts.encode() + b"." + body
+        headers[scheme.timestamp_header] = str(ts)
+        message = str(ts).encode() + b"." + body
     digest = hmac_sha256(secret, message)
     encoded = digest.hex() if scheme.encoding == "hex" else base64.b64encode(digest).decode()
     headers[scheme.header] = f"sha256={encoded}"
     return headers
+
+
+class SecretFormatError(ValueError):
+    """A configured secret the scheme cannot use; ``index`` says which one."""
+
+    def __init__(self, index: int, reason: str) -> None:
+        super().__init__(f"secret[{index}]: {reason}")
+        self.index = index
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Verifier:
+    """The secrets valid now under one scheme, prepared once; ``verify`` checks a delivery.
+
+    Raises ``SecretFormatError`` when a Standard Webhooks secret is not base64.
+    """
+
+    scheme: SignatureScheme
+    secrets: tuple[str, ...]
+    _webhooks: tuple[Webhook, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        webhooks: list[Webhook] = []
+        if self.scheme.kind == "standard-webhooks":
+            for index, secret in enumerate(self.secrets):
+                try:
+                    webhooks.append(standard_webhook(secret))
+                except ValueError as exc:
+                    raise SecretFormatError(index, str(exc)) from exc
+        object.__setattr__(self, "_webhooks", tuple(webhooks))
+
+    def verify(
+        self,
+        *,
+        source: Source,
+        body: bytes,
+        headers: Mapping[str, str],
+        now: datetime,
+        allow_unsigned: bool = False,
+    ) -> VerifiedDelivery:
+        """Check the signature over ``body``; ``SignatureError`` (401) when no secret fits.
+
+        ``headers`` must be case-insensitive or lower-cased. ``allow_unsigned`` is the explicit
+        insecure mode: it lets unsigned deliveries through, marked as such.
+        """
+        lower = {k.lower(): v for k, v in headers.items()}
+        if self.scheme.kind == "standard-webhooks":
+            matched = self._verify_standard(body, lower, now)
+        else:
+            matched = _verify_hmac(body, lower, self.secrets, self.scheme, now)
+        if matched is None:
+            if not allow_unsigned:
+                raise SignatureError("missing or invalid signature")
+            matched = "unsigned"
+        delivery_id = lower.get(self.scheme.id_header.lower(), "").strip()[:200]
+        return VerifiedDelivery(
+            source=source,
+            body=body,
+            delivery_id=delivery_id or "sha256:" + hashlib.sha256(body).hexdigest(),
+            headers={k: lower[k][:500] for k in KEPT_HEADERS if k in lower},
+            received_at=now,
+            verified_by=matched,
+            _seal=_SEAL,
+        )
+
+    def _verify_standard(
+        self, body: bytes, headers: Mapping[str, str], now: datetime
+    ) -> str | None:
+        """The spec's check, with kt-jira's clock and tolerance instead of the package's own."""
+        msg_id = headers.get("webhook-id", "")
+        ts = headers.get("webhook-timestamp", "")
+        if not msg_id or not _fresh(ts, now, self.scheme.tolerance_seconds):
+            return None
+        sent = datetime.fromtimestamp(int(ts), UTC)
+        presented = [s.encode() for s in headers.get("webhook-signature", "").split()]
+        for index, webhook in enumerate(self._webhooks):
+            expected = webhook.sign(msg_id, sent, body).encode()
+            if any(hmac.compare_digest(expected, candidate) for candidate in presented):
+                return f"secret[{index}]"
+        return None
 
 
 def verify(
@@ -110,29 +214,9 @@ def verify(
     now: datetime,
     allow_unsigned: bool = False,
 ) -> VerifiedDelivery:
-    """Check the signature over ``body``; ``SignatureError`` (401) when no secret fits.
-
-    ``headers`` must be case-insensitive or lower-cased. ``allow_unsigned`` is the explicit
-    insecure mode: it lets unsigned deliveries through, marked as such.
-    """
-    lower = {k.lower(): v for k, v in headers.items()}
-    if scheme.kind == "standard-webhooks":
-        matched = _verify_standard(body, lower, secrets, scheme, now)
-    else:
-        matched = _verify_hmac(body, lower, secrets, scheme, now)
-    if matched is None:
-        if not allow_unsigned:
-            raise SignatureError("missing or invalid signature")
-        matched = "unsigned"
-    delivery_id = lower.get(scheme.id_header.lower(), "").strip()[:200]
-    return VerifiedDelivery(
-        source=source,
-        body=body,
-        delivery_id=delivery_id or "sha256:" + hashlib.sha256(body).hexdigest(),
-        headers={k: lower[k][:500] for k in KEPT_HEADERS if k in lower},
-        received_at=now,
-        verified_by=matched,
-        _seal=_SEAL,
+    """One-off ``Verifier(scheme, secrets).verify(...)``; intakes keep their ``Verifier``."""
+    return Verifier(scheme, tuple(secrets)).verify(
+        source=source, body=body, headers=headers, now=now, allow_unsigned=allow_unsigned
     )
 
 
@@ -160,41 +244,6 @@ def _verify_hmac(
             if hmac.compare_digest(_decode(value, scheme.encoding), expected):
                 return f"secret[{index}]"
     return None
-
-
-def _verify_standard(
-    body: bytes,
-    headers: Mapping[str, str],
-    secrets: Sequence[str],
-    scheme: SignatureScheme,
-    now: datetime,
-) -> str | None:
-    msg_id = headers.get("webhook-id", "")
-    ts = headers.get("webhook-timestamp", "")
-    if not msg_id or not _fresh(ts, now, scheme.tolerance_seconds):
-        return None
-    message = f"{msg_id}.{ts}.".encode() + body
-    signatures = [
-        s.split(",", 1)[1]
-        for s in headers.get("webhook-signature", "").split()
-        if s.startswith("v1,")
-    ]
-    for index, secret in enumerate(secrets):
-        expected = hmac_sha256(_sw_key(secret), message)
-        for sig in signatures:
-            if hmac.compare_digest(_decode(sig, "base64"), expected):
-                return f"secret[{index}]"
-    return None
-
-
-def _sw_key(secret: str) -> bytes:
-    """Standard Webhooks secrets are ``whsec_`` + base64 of the key; other strings are used raw."""
-    if secret.startswith("whsec_"):
-        try:
-            return base64.b64decode(secret[6:], validate=True)
-        except ValueError:
-            return secret.encode()
-    return secret.encode()
 
 
 def _decode(value: str, encoding: str) -> bytes:

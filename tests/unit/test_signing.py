@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 from datetime import UTC, datetime
@@ -12,8 +13,10 @@ from kt_jira.errors import SignatureError
 from kt_jira.signing import (
     JIRA_SCHEME,
     KEEPTRUSTS_DEFAULT,
+    SecretFormatError,
     SignatureScheme,
     VerifiedDelivery,
+    Verifier,
     sign,
     verify,
 )
@@ -107,6 +110,113 @@ def test_standard_webhooks_scheme() -> None:
         _verify(headers, secrets=[secret], scheme=scheme).delivery_id
         == "sha256:" + hashlib.sha256(BODY).hexdigest()
     )
+
+
+# The Standard Webhooks specification's published test vector.
+SPEC_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+SPEC_ID = "msg_p5jXN8AQM9LWM0D4loKWxJek"
+SPEC_TS = 1614265330
+SPEC_BODY = b'{"test": 2432232314}'
+SPEC_SIGNATURE = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+STANDARD = SignatureScheme(kind="standard-webhooks")
+SPEC_NOW = datetime.fromtimestamp(SPEC_TS, UTC)
+
+
+def _spec_headers(signature: str = SPEC_SIGNATURE) -> dict[str, str]:
+    return {
+        "webhook-id": SPEC_ID,
+        "webhook-timestamp": str(SPEC_TS),
+        "webhook-signature": signature,
+    }
+
+
+@pytest.mark.parametrize("secret", [SPEC_SECRET, SPEC_SECRET.removeprefix("whsec_")])
+def test_standard_webhooks_spec_vector_with_and_without_prefix(secret: str) -> None:
+    """The spec's vector verifies whether or not the secret keeps its whsec_ prefix."""
+    delivery = verify(
+        source="keeptrusts",
+        body=SPEC_BODY,
+        headers=_spec_headers(),
+        secrets=[secret],
+        scheme=STANDARD,
+        now=SPEC_NOW,
+    )
+    assert delivery.verified_by == "secret[0]"
+
+
+@pytest.mark.parametrize("secret", [SPEC_SECRET, SPEC_SECRET.removeprefix("whsec_")])
+def test_standard_webhooks_sign_reproduces_the_spec_vector(secret: str) -> None:
+    """sign() produces the spec's own signature, so tests that sign cannot hide a key bug."""
+    headers = sign(secret, SPEC_BODY, STANDARD, timestamp=SPEC_TS, msg_id=SPEC_ID)
+    assert headers == _spec_headers()
+
+
+@pytest.mark.parametrize(
+    "presented",
+    [
+        "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE= v1,other",  # several: any may match
+        "v2,zzz v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+    ],
+)
+def test_standard_webhooks_accepts_any_of_several_signatures(presented: str) -> None:
+    """A space-separated signature list (key rotation on the sender's side) verifies on any."""
+    delivery = verify(
+        source="keeptrusts",
+        body=SPEC_BODY,
+        headers=_spec_headers(presented),
+        secrets=[SPEC_SECRET],
+        scheme=STANDARD,
+        now=SPEC_NOW,
+    )
+    assert delivery.verified_by == "secret[0]"
+
+
+@pytest.mark.parametrize(
+    ("change", "now"),
+    [
+        ({"webhook-signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE"}, SPEC_NOW),
+        ({"webhook-id": "msg_other"}, SPEC_NOW),
+        ({"webhook-timestamp": str(SPEC_TS + 1)}, SPEC_NOW),
+        ({"webhook-id": ""}, SPEC_NOW),
+        ({}, datetime.fromtimestamp(SPEC_TS + 301, UTC)),  # outside the 300 s tolerance
+    ],
+)
+def test_standard_webhooks_rejects_tampering_and_stale(
+    change: dict[str, str], now: datetime
+) -> None:
+    """A changed id, timestamp or signature, or a stale delivery, is a SignatureError."""
+    with pytest.raises(SignatureError):
+        verify(
+            source="keeptrusts",
+            body=SPEC_BODY,
+            headers={**_spec_headers(), **change},
+            secrets=[SPEC_SECRET],
+            scheme=STANDARD,
+            now=now,
+        )
+
+
+def test_standard_webhooks_rotation_names_the_secret() -> None:
+    """With two secrets configured, the one that verified is named."""
+    other = "whsec_" + base64.b64encode(b"another key of 24 bytes!").decode()
+    delivery = Verifier(STANDARD, (other, SPEC_SECRET)).verify(
+        source="keeptrusts", body=SPEC_BODY, headers=_spec_headers(), now=SPEC_NOW
+    )
+    assert delivery.verified_by == "secret[1]"
+
+
+@pytest.mark.parametrize("secret", ["whsec_not base64!", "plain-text-secret", "whsec_", "a"])
+def test_standard_webhooks_secret_that_is_not_base64_is_refused(secret: str) -> None:
+    """A secret the spec cannot decode fails when the verifier is built, naming its index."""
+    with pytest.raises(SecretFormatError) as caught:
+        Verifier(STANDARD, (SPEC_SECRET, secret))
+    assert caught.value.index == 1
+    assert "base64" in caught.value.reason
+
+
+def test_hmac_scheme_accepts_any_secret_text() -> None:
+    """The HMAC scheme uses the secret's bytes as they are: no base64 rule applies."""
+    assert Verifier(KEEPTRUSTS_DEFAULT, ("not base64!",)).secrets == ("not base64!",)
 
 
 def test_unsigned_allowed_only_when_explicit() -> None:

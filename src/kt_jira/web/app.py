@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import structlog
 from starlette.applications import Starlette
@@ -26,11 +27,14 @@ def create_app(
     *,
     metrics: Metrics,
     on_enqueue: Callable[[], None] = lambda: None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Starlette:
     intake = KeeptrustsIntake(
-        settings=settings, store=store, metrics=metrics, on_enqueue=on_enqueue
+        settings=settings, store=store, metrics=metrics, on_enqueue=on_enqueue, clock=clock
     )
-    jira_intake = JiraIntake(settings=settings, store=store, metrics=metrics, on_enqueue=on_enqueue)
+    jira_intake = JiraIntake(
+        settings=settings, store=store, metrics=metrics, on_enqueue=on_enqueue, clock=clock
+    )
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})

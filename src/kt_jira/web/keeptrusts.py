@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import structlog
@@ -16,15 +16,33 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from kt_jira import jobs as job_contract
-from kt_jira.config.models import Settings
-from kt_jira.errors import PayloadError, SignatureError
+from kt_jira.config.models import KeeptrustsWebhookSettings, Settings
+from kt_jira.errors import ConfigError, PayloadError, SignatureError
 from kt_jira.events.keeptrusts import EscalationEvent, EventType, parse_event
 from kt_jira.metrics import Metrics
-from kt_jira.signing import SignatureScheme, VerifiedDelivery, verify
+from kt_jira.signing import SecretFormatError, SignatureScheme, VerifiedDelivery, Verifier
 from kt_jira.store import Store
 from kt_jira.web.body import BodyTooLarge, read_limited
 
 log = structlog.get_logger("kt_jira.web")
+
+
+def keeptrusts_verifier(webhook: KeeptrustsWebhookSettings) -> Verifier:
+    """The verifier for ``keeptrusts.webhook``; ``ConfigError`` naming the key of a bad secret."""
+    sig = webhook.signature
+    scheme = SignatureScheme(
+        kind=sig.scheme,
+        header=sig.header,
+        encoding=sig.encoding,
+        timestamp_header=sig.timestamp_header,
+        tolerance_seconds=sig.tolerance_seconds,
+        id_header=sig.delivery_id_header,
+    )
+    secrets = [secret.reveal() for secret in webhook.secrets]
+    try:
+        return Verifier(scheme, tuple(secrets))
+    except SecretFormatError as exc:
+        raise ConfigError(f"{webhook.secrets[exc.index].where}: {exc.reason}") from exc
 
 
 def problem(status: int, detail: str, **extra: object) -> JSONResponse:
@@ -38,18 +56,14 @@ class KeeptrustsIntake:
     metrics: Metrics
     on_enqueue: Callable[[], None]
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    _verifier: Verifier | None = field(default=None, init=False, repr=False)
 
     @property
-    def scheme(self) -> SignatureScheme:
-        sig = self.settings.keeptrusts.webhook.signature
-        return SignatureScheme(
-            kind=sig.scheme,
-            header=sig.header,
-            encoding=sig.encoding,
-            timestamp_header=sig.timestamp_header,
-            tolerance_seconds=sig.tolerance_seconds,
-            id_header=sig.delivery_id_header,
-        )
+    def verifier(self) -> Verifier:
+        """Built on first use (``serve`` checks it at start-up), then kept."""
+        if self._verifier is None:
+            self._verifier = keeptrusts_verifier(self.settings.keeptrusts.webhook)
+        return self._verifier
 
     async def handle(self, request: Request) -> JSONResponse:
         started = time.perf_counter()
@@ -71,12 +85,10 @@ class KeeptrustsIntake:
                 problem(413, f"body exceeds {self.settings.server.max_body_bytes} bytes"),
             )
         try:
-            delivery = verify(
+            delivery = self.verifier.verify(
                 source="keeptrusts",
                 body=body,
                 headers=request.headers,
-                secrets=[secret.reveal() for secret in webhook.secrets],
-                scheme=self.scheme,
                 now=self.clock(),
                 allow_unsigned=webhook.insecure_allow_unsigned,
             )

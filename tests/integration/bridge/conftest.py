@@ -8,6 +8,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,12 +51,13 @@ def bridge_settings(
     sandbox: JiraSandbox,
     *,
     rules: list[dict[str, Any]] | None = None,
+    webhook: dict[str, Any] | None = None,
     **jira: Any,
 ) -> Settings:
     return settings_from_dict(
         {
             "database_url": database_url,
-            "keeptrusts": {"webhook": {"secrets": [SecretRef.literal(WEBHOOK_SECRET)]}},
+            "keeptrusts": {"webhook": webhook or {"secrets": [SecretRef.literal(WEBHOOK_SECRET)]}},
             "jira": {
                 "url": jira_url,
                 "email": sandbox.settings.email,
@@ -114,9 +116,17 @@ async def make_harness(
     sandbox, jira_url = jira
     stack: list[Any] = []
 
-    async def factory(*, rules: list[dict[str, Any]] | None = None, **jira: Any) -> Harness:
-        settings = bridge_settings(database_url, jira_url, sandbox, rules=rules, **jira)
-        opened = Bridge.open(settings, migrate=True)
+    async def factory(
+        *,
+        rules: list[dict[str, Any]] | None = None,
+        webhook: dict[str, Any] | None = None,
+        clock: Callable[[], datetime] | None = None,
+        **jira: Any,
+    ) -> Harness:
+        settings = bridge_settings(
+            database_url, jira_url, sandbox, rules=rules, webhook=webhook, **jira
+        )
+        opened = Bridge.open(settings, migrate=True, **({"clock": clock} if clock else {}))
         bridge = await opened.__aenter__()
         stack.append(opened)
         served = serve_app(bridge.app)
