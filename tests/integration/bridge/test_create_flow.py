@@ -9,7 +9,7 @@ from typing import Any
 from kt_jira.render.sanitise import correlation_label
 from kt_jira.sandbox import escalation_payload
 from kt_jira.tickets.rules import decide
-from tests.integration.bridge.conftest import Harness, HarnessFactory
+from tests.support.intake import Harness, HarnessFactory
 
 
 def _payload(escalation_id: str, **fields: Any) -> bytes:

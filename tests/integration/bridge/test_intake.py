@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from kt_jira.sandbox import envelope, escalation_payload
-from tests.integration.bridge.conftest import Harness
+from tests.support.intake import Harness
 
 
 def _body(**fields: object) -> bytes:

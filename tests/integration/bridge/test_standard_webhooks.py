@@ -10,7 +10,7 @@ from kt_jira.config.loader import settings_from_dict
 from kt_jira.config.secrets import SecretRef
 from kt_jira.errors import ConfigError
 from kt_jira.service import check_startup
-from tests.integration.bridge.conftest import HarnessFactory
+from tests.support.intake import HarnessFactory
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 HEADERS = {

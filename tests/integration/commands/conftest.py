@@ -1,5 +1,15 @@
 """The reconcile harness (bridge, database, both sandboxes) serves the end-to-end setup tests."""
 
-from tests.integration.reconcile.conftest import database_url, make_world
+from __future__ import annotations
 
-__all__ = ["database_url", "make_world"]
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.support.reconcile import WorldFactory, worlds
+
+
+@pytest.fixture
+async def make_world(database_url: str) -> AsyncIterator[WorldFactory]:
+    async with worlds(database_url) as factory:
+        yield factory

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kt_jira.commands.setup import register_jira_webhook
 from kt_jira.config.secrets import SecretRef
-from tests.integration.reconcile.conftest import WorldFactory
+from tests.support.reconcile import WorldFactory
 
 SECRET = "end-to-end-jira-webhook-secret"
 

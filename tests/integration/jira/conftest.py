@@ -4,11 +4,9 @@ loopback HTTP. Cloud sites check every request against Jira's published contract
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -18,7 +16,7 @@ from kt_jira.jira import JiraClient, MemoryPauseStore, RateLimiter
 from kt_jira.sandbox.jira.app import JiraSandbox
 from kt_jira.sandbox.jira.state import JiraSandboxSettings
 from kt_jira.sandbox.server import serve_app
-from tests.support.contracts import RequestValidator, make_request_validator, validate_adf
+from tests.support.running import warm_validator
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,56 +61,6 @@ async def open_site(
         settings = client_settings(sandbox, url, **(client or {}))
         async with JiraClient(settings, pause=pause, limiter=limiter) as jira:
             yield Site(sandbox=sandbox, jira=jira, pause=pause, url=url)
-
-
-_ADF_PASSED: set[str] = set()  # ADF document shapes that met the schema (words stood in)
-_EMPTY_DOC = {"type": "doc", "version": 1, "content": []}
-
-
-def _shape(value: Any) -> Any:
-    """``value`` with every ADF text (and link href) replaced by a stand-in of the same
-    emptiness: the ADF schema constrains structure, not words."""
-    if isinstance(value, list):
-        return [_shape(item) for item in value]
-    if not isinstance(value, dict):
-        return value
-    shaped = {key: _shape(item) for key, item in value.items()}
-    if value.get("type") == "text" and isinstance(value.get("text"), str):
-        shaped["text"] = "x" if value["text"] else ""
-    if value.get("type") == "link" and isinstance(value.get("attrs"), dict):
-        shaped["attrs"] = {**value["attrs"], "href": "x"}  # any string (link_mark)
-    return shaped
-
-
-def _without_docs(value: Any, found: list[Any]) -> Any:
-    """``value`` with each ADF document moved into ``found`` and an empty one in its place."""
-    if isinstance(value, list):
-        return [_without_docs(item, found) for item in value]
-    if not isinstance(value, dict):
-        return value
-    if value.get("type") == "doc" and "version" in value:
-        found.append(value)
-        return _EMPTY_DOC
-    return {key: _without_docs(item, found) for key, item in value.items()}
-
-
-def warm_validator() -> RequestValidator:
-    """The contract validator with the 2.4 MB spec compiled before the sandbox runs (compiling
-    inside a request would stall its loop). Every body is checked against the OpenAPI spec;
-    each ADF document against the ADF schema once per shape (a check costs about a second)."""
-    full = make_request_validator()
-    full("POST", "/rest/api/3/issue", {"fields": {"summary": "warm-up", "description": _EMPTY_DOC}})
-
-    def validate(method: str, path: str, body: object) -> None:
-        docs: list[Any] = []
-        full(method, path, _without_docs(body, docs))
-        for doc in docs:
-            key = json.dumps(_shape(doc), sort_keys=True)
-            if key not in _ADF_PASSED:
-                validate_adf(doc, where=f"an ADF document in {method} {urlsplit(path).path}")
-                _ADF_PASSED.add(key)
-
-    return validate
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from kt_jira.reconcile.plan import ActionKind
 from kt_jira.reconcile.reconciler import Reconciler
 from kt_jira.reconcile.report import Status
 from kt_jira.reconcile.source import KeeptrustsReader
-from tests.integration.reconcile.conftest import World, WorldFactory
+from tests.support.reconcile import World, WorldFactory
 
 WRITE_METHODS = ("POST", "PUT", "DELETE")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.integration.reconcile.conftest import World
+from tests.support.reconcile import World
 
 
 async def _jobs(world: World, kind: str) -> list[str]:

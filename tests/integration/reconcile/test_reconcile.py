@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from kt_jira.reconcile.plan import ActionKind
 from kt_jira.reconcile.report import Report, Status
-from tests.integration.reconcile.conftest import World
+from tests.support.reconcile import World
 
 
 def outcomes(report: Report) -> list[tuple[ActionKind, str, Status]]:

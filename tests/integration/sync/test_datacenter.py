@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kt_jira.config.secrets import SecretRef
 from kt_jira.sandbox import JiraSandbox, JiraSandboxSettings, guide_workflow, serve_app
-from tests.integration.sync.conftest import HarnessFactory
+from tests.support.sync import HarnessFactory
 
 
 async def test_both_directions_on_data_center(make_harness: HarnessFactory) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kt_jira.sandbox import guide_workflow
 from kt_jira.sandbox.jira.state import HUMAN
-from tests.integration.sync.conftest import ADA_KEEPTRUSTS_ID, SyncHarness
+from tests.support.sync import ADA_KEEPTRUSTS_ID, SyncHarness
 
 
 async def test_human_resolution_resolves_keeptrusts_exactly_once(harness: SyncHarness) -> None:

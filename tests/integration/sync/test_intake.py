@@ -10,7 +10,7 @@ from typing import Any
 
 from kt_jira.config.secrets import SecretRef
 from kt_jira.sandbox.jira.state import HUMAN
-from tests.integration.sync.conftest import JIRA_SECRET, HarnessFactory, SyncHarness
+from tests.support.sync import JIRA_SECRET, HarnessFactory, SyncHarness
 
 
 def _event(issue_id: str, *, age_seconds: float = 0.0, changelog: str = "30001") -> bytes:

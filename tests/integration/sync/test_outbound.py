@@ -6,8 +6,8 @@ import json
 
 from kt_jira.sandbox import Status, Transition, Workflow, guide_workflow
 from kt_jira.sandbox.jira.state import HUMAN
-from tests.integration.sync.conftest import HarnessFactory, SyncHarness
 from tests.support.contracts import validate_adf
+from tests.support.sync import HarnessFactory, SyncHarness
 
 
 def _text(comment: dict[str, object]) -> str:
