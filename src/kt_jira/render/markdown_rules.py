@@ -108,7 +108,7 @@ def _panel_end(state: StateBlock, start: int, end: int) -> tuple[int, bool]:
         if not state.isEmpty(line) and 0 <= state.sCount[line] < state.blkIndent:
             return line, False  # outdented: the enclosing list item ends here
         text = _text(state, line)
-        if state.sCount[line] - state.blkIndent < 4:
+        if not state.is_code_block(line):
             if _PANEL_OPEN.fullmatch(text):
                 nesting += 1
             elif _PANEL_CLOSE.fullmatch(text):
@@ -121,7 +121,7 @@ def _panel_end(state: StateBlock, start: int, end: int) -> tuple[int, bool]:
 
 def _panel(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     """``:::kind`` .. ``:::``: a panel of blocks, for a kind in ``PANEL_KINDS``."""
-    if state.sCount[start] - state.blkIndent >= 4:
+    if state.is_code_block(start):
         return False
     found = _PANEL_OPEN.fullmatch(_text(state, start))
     kind = _KINDS.get(found.group(1).lower()) if found else None

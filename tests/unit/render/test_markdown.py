@@ -314,9 +314,10 @@ def test_constructs_outside_the_subset_stay_text() -> None:
     assert inline_nodes("![alt](https://ex.com/i.png)") == (
         t("!"), Link(text="alt", href="https://ex.com/i.png"),
     )  # fmt: skip
-    assert blocks("    # indented\n\n    - item") == (
+    assert blocks("    # indented\n\n    - item\n\n    :::info\n    x\n    :::") == (
         Heading(level=1, content=(t("indented"),)),
         BulletList(items=((Paragraph(content=(t("item"),)),),)),
+        Panel(kind="info", content=(Paragraph(content=(t("x"),)),)),
     )
 
 
