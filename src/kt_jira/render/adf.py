@@ -69,7 +69,7 @@ def _marks(marks: Iterable[Mark]) -> list[Json]:
     present = set(marks)
     if "code" in present:  # ADF allows code only alone (or with a link)
         return [{"type": "code"}]
-    return [{"type": mark} for mark in ("strong", "em") if mark in present]
+    return [{"type": mark} for mark in ("strong", "em", "strike") if mark in present]
 
 
 def _text_nodes(value: str, marks: Sequence[Json]) -> list[Json]:

@@ -1,19 +1,24 @@
 """The Markdown subset of ticket templates -> the document tree (``kt_jira.render.nodes``).
 
-Blocks: ATX headings, paragraphs (a newline is a line break), bullet and numbered lists (nested
-by indenting two or more spaces), pipe tables with a ``|---|`` separator, fenced code, ``>``
-quotes, ``:::kind`` panels and ``---`` rules. It parses the TEMPLATE only: escalation values are
-put in afterwards, as text, by ``kt_jira.tickets.templates``. Lenient: any input gives a document.
+markdown-it's CommonMark, with GFM pipe tables and ``~~strikethrough~~``, plus ``:::kind``
+panels (``kt_jira.render.markdown_rules``). Off: HTML, images, setext headings, indented code,
+reference links and entity references, which stay text. A newline in a paragraph is a line
+break. It parses the TEMPLATE only: escalation values are put in afterwards, as text, by
+``kt_jira.tickets.templates``. Any input gives a document; the walk over the tokens is a loop,
+and nesting is bounded (``MAX_DEPTH``), so no template can exhaust the stack. Pure: no I/O.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal, cast
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
-from kt_jira.render.markdown_inline import parse_inlines
+from markdown_it import MarkdownIt
+from markdown_it.common.utils import unescapeAll
+from markdown_it.token import Token
+
+from kt_jira.render.markdown_inline import inlines
+from kt_jira.render.markdown_rules import MAX_DEPTH, PANEL_KINDS, PanelKind, install
 from kt_jira.render.nodes import (
     Block,
     BulletList,
@@ -29,205 +34,140 @@ from kt_jira.render.nodes import (
     Table,
 )
 
-PanelKind = Literal["info", "note", "warning", "error", "success"]
-PANEL_KINDS: tuple[PanelKind, ...] = ("info", "note", "warning", "error", "success")
+__all__ = ["MAX_DEPTH", "PANEL_KINDS", "PanelKind", "parse_markdown"]
 
-_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})[ \t]*([^\s`]*)[^`]*\Z")
-_HEADING = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))??(?:[ \t]+#+)?[ \t]*\Z")
-_RULE = re.compile(r" {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})\Z")
-_PANEL_OPEN = re.compile(r" {0,3}:::[ \t]*([A-Za-z]+)[ \t]*\Z")
-_PANEL_CLOSE = re.compile(r" {0,3}:::[ \t]*\Z")
-_QUOTE = re.compile(r" {0,3}>[ ]?(.*)\Z")
-_ITEM = re.compile(r"( *)(?:([-*+])|(\d{1,9})[.)])(?:[ \t]+(.*)|[ \t]*)\Z")
-_TABLE_ROW = re.compile(r" {0,3}\|")
-_TABLE_SEPARATOR = re.compile(r" {0,3}\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*\Z")
-_CELL_SPLIT = re.compile(r"(?<!\\)\|")
-# Deeper block nesting than this (lists in quotes in panels ...) is kept as plain paragraphs.
-_MAX_DEPTH = 8
+_KINDS: dict[str, PanelKind] = {kind: kind for kind in PANEL_KINDS}
+_OFF = ["lheading", "code", "reference", "html_block", "image", "entity", "html_inline"]
+# Token types (less ``_open``/``_close``) of the blocks that hold blocks.
+_CONTAINERS = frozenset({"blockquote", "panel", "bullet_list", "ordered_list", "list_item"})
+
+
+class _Parser(MarkdownIt):
+    """CommonMark that keeps link targets exactly as written: values inside them must survive
+    as tokens, and the renderers decide which targets may be links."""
+
+    def validateLink(self, url: str) -> bool:
+        return True
+
+    def normalizeLink(self, url: str) -> str:
+        return url
+
+    def normalizeLinkText(self, link: str) -> str:
+        return link
+
+
+def _parser() -> MarkdownIt:
+    # maxNesting is markdown-it's own guard (it drops what is deeper); MAX_DEPTH stays below it.
+    md = _Parser("commonmark", {"html": False, "maxNesting": 20})
+    md.enable(["table", "strikethrough"]).disable(_OFF)
+    install(md)
+    return md
+
+
+_MD = _parser()
 
 
 def parse_markdown(source: str) -> Document:
-    """The document for ``source``; never raises, unknown syntax stays text."""
-    text = source.replace("\r\n", "\n").replace("\r", "\n").expandtabs(4)
-    return Document(content=_Parser(text.split("\n"), 0).blocks())
+    """The document for ``source``; never raises, syntax outside the subset stays text."""
+    return Document(content=_blocks(_MD.parse(source, {})))
 
 
-@dataclass(frozen=True)
-class _Item:
-    indent: int
-    ordered: bool
-    width: int  # marker plus the space after it
-    text: str
+@dataclass
+class _Open:
+    """A container being filled: its opening token and what is inside so far."""
+
+    token: Token | None
+    blocks: list[Block] = field(default_factory=list)
+    items: list[tuple[Block, ...]] = field(default_factory=list)
 
 
-def _item(line: str) -> _Item | None:
-    found = _ITEM.match(line)
-    if found is None or len(found.group(1)) > 3 or _RULE.match(line):
-        return None
-    indent = len(found.group(1))
-    marker = found.group(2) or found.group(3) + "."
-    return _Item(indent, found.group(2) is None, len(marker) + 1, found.group(4) or "")
-
-
-class _Parser:
-    def __init__(self, lines: list[str], depth: int) -> None:
-        self.lines = lines
-        self.depth = depth
-        self.index = 0
-        self.out: list[Block] = []
-        self.paragraph: list[str] = []
-
-    def blocks(self) -> tuple[Block, ...]:
-        steps: tuple[Callable[[str], bool], ...] = (
-            self._fence,
-            self._heading,
-            self._rule,
-            self._panel,
-            self._quote,
-            self._list,
-            self._table,
-        )
-        while self.index < len(self.lines):
-            line = self.lines[self.index]
-            if not line.strip():
-                self._flush()
-                self.index += 1
-            elif self.depth >= _MAX_DEPTH or not any(step(line) for step in steps):
-                self.paragraph.append(line)
-                self.index += 1
-        self._flush()
-        return tuple(self.out)
-
-    def _emit(self, block: Block) -> bool:
-        self._flush()
-        self.out.append(block)
-        return True
-
-    def _flush(self) -> None:
-        if not self.paragraph:
-            return
-        lines = [line.strip() for line in self.paragraph]
-        lines = [line[:-1] if line.endswith("\\") else line for line in lines]
-        self.paragraph = []
-        self.out.append(Paragraph(content=parse_inlines("\n".join(lines))))
-
-    def _nested(self, lines: list[str]) -> tuple[Block, ...]:
-        return _Parser(lines, self.depth + 1).blocks()
-
-    def _fence(self, line: str) -> bool:
-        found = _FENCE.match(line)
-        if found is None:
-            return False
-        fence = found.group(1)
-        indent = len(line) - len(line.lstrip(" "))
-        body: list[str] = []
-        self.index += 1
-        while self.index < len(self.lines):
-            current = self.lines[self.index]
-            self.index += 1
-            stripped = current.strip()
-            if stripped.startswith(fence) and not stripped.strip(fence[0]):
-                break
-            body.append(current[min(indent, len(current) - len(current.lstrip(" "))) :])
-        return self._emit(CodeBlock(text="\n".join(body), language=found.group(2)))
-
-    def _heading(self, line: str) -> bool:
-        found = _HEADING.match(line)
-        if found is None:
-            return False
-        self.index += 1
-        content = parse_inlines((found.group(2) or "").strip())
-        return self._emit(Heading(level=len(found.group(1)), content=content))
-
-    def _rule(self, line: str) -> bool:
-        if not _RULE.match(line):
-            return False
-        self.index += 1
-        return self._emit(Rule())
-
-    def _panel(self, line: str) -> bool:
-        found = _PANEL_OPEN.match(line)
-        if found is None or found.group(1).lower() not in PANEL_KINDS:
-            return False
-        kind = cast(PanelKind, found.group(1).lower())
-        depth, start = 0, self.index + 1
-        end = start
-        while end < len(self.lines):
-            if _PANEL_OPEN.match(self.lines[end]):
-                depth += 1
-            elif _PANEL_CLOSE.match(self.lines[end]):
-                if depth == 0:
-                    break
-                depth -= 1
-            end += 1
-        self.index = end + 1
-        return self._emit(Panel(kind=kind, content=self._nested(self.lines[start:end])))
-
-    def _quote(self, line: str) -> bool:
-        if not _QUOTE.match(line):
-            return False
-        inner: list[str] = []
-        while self.index < len(self.lines):
-            found = _QUOTE.match(self.lines[self.index])
-            if found is None:
-                break
-            inner.append(found.group(1))
-            self.index += 1
-        return self._emit(Quote(content=self._nested(inner)))
-
-    def _list(self, line: str) -> bool:
-        first = _item(line)
-        if first is None:
-            return False
-        items: list[tuple[Block, ...]] = []
-        while self.index < len(self.lines):
-            ahead = self.index
-            while ahead < len(self.lines) - 1 and not self.lines[ahead].strip():
-                ahead += 1  # blank lines between items keep the list going
-            item = _item(self.lines[ahead])
-            if item is None or item.ordered != first.ordered or item.indent > first.indent + 1:
-                break
-            self.index = ahead + 1
-            items.append(self._nested([item.text, *self._item_body(item)]))
-        block = OrderedList(items=tuple(items)) if first.ordered else BulletList(items=tuple(items))
-        return self._emit(block)
-
-    def _item_body(self, item: _Item) -> list[str]:
-        """The lines after an item's first that belong to it (indented past its marker)."""
-        body: list[str] = []
-        content = item.indent + item.width
-        while self.index < len(self.lines):
-            current = self.lines[self.index]
-            indent = len(current) - len(current.lstrip(" "))
-            if not current.strip():
-                following = next((x for x in self.lines[self.index + 1 :] if x.strip()), "")
-                if len(following) - len(following.lstrip(" ")) < item.indent + 2:
-                    break
-                body.append("")
-            elif indent >= item.indent + 2:
-                body.append(current[min(indent, content) :])
+def _blocks(tokens: Sequence[Token]) -> tuple[Block, ...]:
+    """The blocks of markdown-it's token stream, containers kept on a stack (no recursion)."""
+    stack = [_Open(None)]
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        top = stack[-1]
+        container = token.type.rsplit("_", 1)[0] in _CONTAINERS
+        if container and token.nesting == 1:
+            stack.append(_Open(token))
+        elif container and token.nesting == -1 and len(stack) > 1:
+            stack.pop()
+            _close(top, stack[-1])
+        elif token.type in ("paragraph_open", "heading_open"):
+            content = _inline_at(tokens, index + 1)
+            if token.type == "paragraph_open":
+                top.blocks.append(Paragraph(content=content))
             else:
-                break
-            self.index += 1
-        return body
-
-    def _table(self, line: str) -> bool:
-        following = self.lines[self.index + 1] if self.index + 1 < len(self.lines) else ""
-        if not _TABLE_ROW.match(line) or not _TABLE_SEPARATOR.match(following):
-            return False
-        header = _cells(line)
-        self.index += 2
-        rows: list[tuple[tuple[Inline, ...], ...]] = []
-        while self.index < len(self.lines) and _TABLE_ROW.match(self.lines[self.index]):
-            cells = _cells(self.lines[self.index])[: len(header)]
-            rows.append(cells + ((),) * (len(header) - len(cells)))
-            self.index += 1
-        return self._emit(Table(header=header, rows=tuple(rows)))
+                top.blocks.append(Heading(level=int(token.tag[1:]), content=content))
+        elif token.type == "fence":
+            top.blocks.append(_code(token))
+        elif token.type == "hr":
+            top.blocks.append(Rule())
+        elif token.type == "table_open":
+            table, index = _table(tokens, index)
+            top.blocks.append(table)
+        index += 1
+    return tuple(stack[0].blocks)
 
 
-def _cells(line: str) -> tuple[tuple[Inline, ...], ...]:
-    body = line.strip()
-    body = body[1:] if body.startswith("|") else body
-    if body.endswith("|") and not body.endswith("\\|"):
-        body = body[:-1]
-    return tuple(parse_inlines(cell.strip()) for cell in _CELL_SPLIT.split(body))
+def _inline_at(tokens: Sequence[Token], index: int) -> tuple[Inline, ...]:
+    token = tokens[index] if index < len(tokens) else None
+    if token is None or token.type != "inline":
+        return ()
+    return inlines(token.children or ())
+
+
+def _code(fence: Token) -> CodeBlock:
+    """A fenced code block: its text verbatim, its language the first word of the info."""
+    info = unescapeAll(fence.info).split()
+    return CodeBlock(text=fence.content.removesuffix("\n"), language=info[0] if info else "")
+
+
+def _close(done: _Open, parent: _Open) -> None:
+    """Put the finished container ``done`` into ``parent``."""
+    opening = done.token
+    kind = opening.type if opening else ""
+    content = tuple(done.blocks)
+    if kind == "list_item_open":
+        parent.items.append(content)
+    elif kind == "blockquote_open":
+        parent.blocks.append(Quote(content=content))
+    elif kind == "panel_open" and opening:
+        parent.blocks.append(Panel(kind=_KINDS.get(opening.info, "info"), content=content))
+    elif kind in ("bullet_list_open", "ordered_list_open"):
+        _add_list(parent.blocks, kind == "ordered_list_open", tuple(done.items))
+
+
+def _add_list(blocks: list[Block], ordered: bool, items: tuple[tuple[Block, ...], ...]) -> None:
+    """A list after a list of the same kind continues it: a new bullet character or ``)``
+    for ``.`` does not start a second list, since the tree does not number lists."""
+    last = blocks[-1] if blocks else None
+    kind = OrderedList if ordered else BulletList
+    if isinstance(last, kind):
+        blocks[-1] = kind(items=last.items + items)
+    else:
+        blocks.append(kind(items=items))
+
+
+def _table(tokens: Sequence[Token], index: int) -> tuple[Table, int]:
+    """The table opened at ``index`` and the index of its ``table_close``."""
+    header: tuple[tuple[Inline, ...], ...] = ()
+    rows: list[tuple[tuple[Inline, ...], ...]] = []
+    row: list[tuple[Inline, ...]] = []
+    in_header = False
+    while index < len(tokens) and tokens[index].type != "table_close":
+        token = tokens[index]
+        if token.type in ("thead_open", "thead_close"):
+            in_header = token.type == "thead_open"
+        elif token.type == "tr_open":
+            row = []
+        elif token.type == "inline":
+            row.append(inlines(token.children or ()))
+        elif token.type == "tr_close":
+            if in_header:
+                header = tuple(row)
+            else:
+                rows.append(tuple(row))
+        index += 1
+    return Table(header=header, rows=tuple(rows)), index

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Mark = Literal["strong", "em", "code"]
+Mark = Literal["strong", "em", "code", "strike"]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -27,23 +27,23 @@ from kt_jira.render.nodes import (
     Text,
 )
 
-__all__ = ["fill", "hold", "strip_tokens"]
+__all__ = ["TOKEN_OPEN", "fill", "hold", "strip_tokens"]
 
-_OPEN, _CLOSE = "\ue000", "\ue001"
+TOKEN_OPEN, _CLOSE = "\ue000", "\ue001"
 _TOKEN = re.compile("\ue000([0-9]+)\ue001")
 _WEB_SCHEMES = frozenset({"http", "https"})
 
 
 def strip_tokens(value: str) -> str:
     """``value`` without the characters that delimit tokens."""
-    return value.replace(_OPEN, "").replace(_CLOSE, "")
+    return value.replace(TOKEN_OPEN, "").replace(_CLOSE, "")
 
 
 def hold(slots: list[str], value: str) -> str:
     """Keep ``value`` in ``slots`` and return its token. Tokens already inside ``value`` (output
     of a macro or a ``{% set %}`` block) are resolved first: all of it is text now."""
     slots.append(strip_tokens(_resolve(slots, value)))
-    return f"{_OPEN}{len(slots) - 1}{_CLOSE}"
+    return f"{TOKEN_OPEN}{len(slots) - 1}{_CLOSE}"
 
 
 def fill(doc: Document, slots: list[str]) -> Document:

@@ -40,6 +40,8 @@ _EMOTICON = re.compile(
     r"\((?:y|n|i|/|x|!|\+|-|\?|on|off|\*|\*r|\*g|\*b|\*y|flagoff|flag)\)", re.IGNORECASE
 )
 _SMILEY_TAIL = frozenset(")(PpDd")
+# The outermost wrapper of marked text, for the ``{*}b{*}`` form Jira needs inside a word.
+_FORCED: tuple[tuple[Mark, str], ...] = (("strong", "*"), ("em", "_"), ("strike", "-"))
 _LINE_KEYWORD = re.compile(r"[ \t]*(?=(?:h[1-6]|bq)\.)", re.IGNORECASE)
 _CODE_LANGUAGE_UNSAFE = re.compile(r"[^A-Za-z0-9_+#.-]")
 _URL_SAFE = "/:?#&=+;,@$'()*%~"  # quote() also keeps letters, digits and `_.-~`
@@ -137,6 +139,8 @@ def _marked(value: str, marks: frozenset[Mark], *, before: str, after: str) -> s
         body = escape(core)
         if "code" in marks:
             body = "{{" + _as_entities(body, "{}") + "}}"
+        if "strike" in marks:
+            body = "-" + _as_entities(body, "-") + "-"
         if "em" in marks:
             body = "_" + _as_entities(body, "_") + "_"
         if "strong" in marks:
@@ -159,7 +163,7 @@ def _as_entities(escaped: str, chars: str) -> str:
 
 
 def _force_form(body: str, marks: frozenset[Mark]) -> str:
-    outer = "*" if "strong" in marks else "_" if "em" in marks else ""
+    outer = next((wrapper for mark, wrapper in _FORCED if mark in marks), "")
     if not outer:
         return body  # monospace needs no word boundary
     return "{" + outer + "}" + body[1:-1] + "{" + outer + "}"

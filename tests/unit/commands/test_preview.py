@@ -168,3 +168,52 @@ def test_resolved_events_are_not_previewed() -> None:
     body = json.dumps(envelope("escalation.updated", resolved_payload("esc_1"))).encode()
     with pytest.raises(PayloadError, match="not an escalation"):
         load_escalation(body)
+
+
+NESTED_EMPHASIS = (
+    "*foo**bar**baz*\n\n*a **b** c*\n\n**a *b* c**\n\n*a `*` b* {{ escalation.model }}"
+)
+
+
+@pytest.mark.parametrize(
+    ("flavor", "expected"),
+    [
+        (
+            "cloud",
+            [
+                [("foo", ["em"]), ("bar", ["strong", "em"]), ("baz", ["em"])],
+                [("a ", ["em"]), ("b", ["strong", "em"]), (" c", ["em"])],
+                [("a ", ["strong"]), ("b", ["strong", "em"]), (" c", ["strong"])],
+                [("a ", ["em"]), ("*", ["code"]), (" b", ["em"]), (" **x**", [])],
+            ],
+        ),
+        (
+            "datacenter",
+            "{_}foo{_}{*}_bar_{*}_baz_\n\n_a_ *_b_* _c_\n\n*a* *_b_* *c*\n\n"
+            r"_a_ _{{\*}}_ _b_ \*\*x\*\*",
+        ),
+    ],
+)
+def test_preview_shows_nested_emphasis_as_commonmark(
+    tmp_path: Path, flavor: str, expected: object
+) -> None:
+    """kt-jira preview renders a template's nested emphasis as CommonMark nests it, nothing lost,
+    in ADF (Cloud) and wiki markup (Data Center); a value beside it stays text."""
+    config = tmp_path / "kt-jira.yaml"
+    config.write_text(
+        json.dumps({"jira": {"flavor": flavor}, "templates": {"description": NESTED_EMPHASIS}}),
+        encoding="utf-8",
+    )
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps(escalation_payload("esc_em", model="**x**")), encoding="utf-8")
+    result = run("preview", "-c", str(config), "--event", str(event), "--format", "json")
+    assert result.exit_code == 0, result.output
+    description = json.loads(result.output)["request"]["body"]["fields"]["description"]
+    if flavor == "datacenter":
+        assert description == expected
+        return
+    shown = [
+        [(node["text"], [mark["type"] for mark in node.get("marks", [])]) for node in p["content"]]
+        for p in description["content"]
+    ]
+    assert shown == expected

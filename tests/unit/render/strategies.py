@@ -94,7 +94,9 @@ hrefs = st.one_of(
     ),
 )
 
-marks: st.SearchStrategy[frozenset[Mark]] = st.frozensets(st.sampled_from(["strong", "em", "code"]))
+marks: st.SearchStrategy[frozenset[Mark]] = st.frozensets(
+    st.sampled_from(["strong", "em", "code", "strike"])
+)
 
 
 def clean(value: str) -> str:

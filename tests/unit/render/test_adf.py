@@ -172,6 +172,23 @@ def test_strong_and_em_marks() -> None:
     assert adf["content"][0]["content"][0]["marks"] == [{"type": "strong"}, {"type": "em"}]
 
 
+def test_strike_mark() -> None:
+    """Strikethrough is ADF's strike mark, after strong and em; with code, code alone stays."""
+    adf = to_adf(
+        Document(content=(paragraph(Text(text="x", marks=frozenset({"strike", "em", "strong"}))),))
+    )
+    assert adf["content"][0]["content"][0]["marks"] == [
+        {"type": "strong"},
+        {"type": "em"},
+        {"type": "strike"},
+    ]
+    validate_adf(adf)
+    coded = to_adf(
+        Document(content=(paragraph(Text(text="x", marks=frozenset({"code", "strike"}))),))
+    )
+    assert coded["content"][0]["content"][0]["marks"] == [{"type": "code"}]
+
+
 def test_link_mark_and_rejected_scheme() -> None:
     """Web links get a link mark, javascript: stays plain text, an empty label shows the href."""
     adf = to_adf(

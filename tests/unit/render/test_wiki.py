@@ -287,6 +287,23 @@ def test_marks() -> None:
     assert to_wiki(doc) == r"*bold* and  _em_ \-{{code\*}} in{*}side{*}"
 
 
+def test_strike_mark() -> None:
+    """Strikethrough is -x- (its own dashes as entities), {-}x{-} inside a word, and inside
+    strong or em their markers stay outermost."""
+    doc = Document(
+        content=(
+            paragraph(
+                Text(text="gone-now", marks=frozenset({"strike"})),
+                text(" a"),
+                Text(text="b", marks=frozenset({"strike"})),
+                text("c "),
+                Text(text="both", marks=frozenset({"strike", "strong"})),
+            ),
+        )
+    )
+    assert to_wiki(doc) == r"-gone&#45;now- a{-}b{-}c *-both-*"
+
+
 def test_links() -> None:
     """Links escape their label, percent-encode URL breakers and drop unsafe schemes."""
     doc = Document(
