@@ -74,4 +74,4 @@ class IssueLinks:
 
     def drop(self, issue_id: str) -> None:
         """Forget every link of a deleted issue."""
-        self.links = [link for link in self.links if link not in self.of(issue_id)]
+        self.links = [k for k in self.links if issue_id not in (k.inward_id, k.outward_id)]

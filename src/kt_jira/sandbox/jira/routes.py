@@ -1,7 +1,7 @@
-"""Issue endpoints of the simulated Jira: create, get, edit, assign, transitions, comments, links
-and search.
-Cloud serves them under `/rest/api/3` with enhanced search (the removed `/search` answers 410);
-Data Center under `/rest/api/2` (and `latest`) with the offset-paged `/search` it still has.
+"""Issue endpoints of the simulated Jira: create, get, edit, assign, transitions, comments and
+search, with the link endpoints of ``link_api``. Cloud serves them under `/rest/api/3` with
+enhanced search (the removed `/search` answers 410); Data Center under `/rest/api/2` (and
+`latest`) with the offset-paged `/search` it still has.
 
 Handlers get a `RestCall` the app has already authenticated, rate limited and parsed; they only
 read and change `JiraState`. Error bodies are Jira's ErrorCollection.
