@@ -1,8 +1,8 @@
 """``JiraClient``: async httpx, one method per Jira REST endpoint, errors mapped at one boundary.
 
-Every request first waits out the shared pause and takes a rate-limiter token. ``_request`` is
-the only place where httpx exceptions and HTTP statuses become kt_jira errors; nothing here
-writes a secret or the Authorization header into a message or a log.
+Every request first passes the ``RequestGate`` (the shared pause and a rate-limiter token).
+``_request`` is the only place where httpx exceptions and HTTP statuses become kt_jira errors;
+nothing here writes a secret or the Authorization header into a message or a log.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -22,21 +21,19 @@ from kt_jira.errors import KtJiraError, UncertainOutcome
 from kt_jira.http import HttpSession, outbound_client
 from kt_jira.jira.auth import auth_for
 from kt_jira.jira.failures import status_error, transport_error, undecodable
+from kt_jira.jira.gate import RequestGate
 from kt_jira.jira.models import (
     CreateField,
     FieldInfo,
+    IssueLinkType,
     IssueTypeInfo,
     JiraUser,
     SearchPage,
     Transition,
 )
-from kt_jira.jira.pause import PauseStore, WallClock, utc_now, wait_out_pause
-from kt_jira.jira.ratelimit import (
-    PRIORITY_CREATE,
-    PRIORITY_DEFAULT,
-    RateLimiter,
-    retry_after_seconds,
-)
+from kt_jira.jira.pause import PauseStore, WallClock, utc_now
+from kt_jira.jira.ratelimit import PRIORITY_CREATE, PRIORITY_DEFAULT, RateLimiter
+from kt_jira.render.sanitise import label_safe
 from kt_jira.tickets.draft import CreatedIssue
 
 log = structlog.get_logger("kt_jira.jira")
@@ -78,10 +75,8 @@ class JiraClient(HttpSession):
         # Evenly spaced requests (burst 1): Jira's burst capacity is unpublished, and a burst
         # that trips a 429 leaves requests in flight that would land inside its Retry-After.
         self.limiter = limiter or RateLimiter(settings.max_requests_per_second, burst=1)
+        self.gate = RequestGate(pause, self.limiter, name=PAUSE_NAME, now=now, sleep=sleep)
         self._transport = transport
-        self._now = now
-        self._sleep = sleep
-        self._local_pause_until: datetime | None = None
         self._http: httpx.AsyncClient | None = None
 
     def _connect(self) -> httpx.AsyncClient:
@@ -189,6 +184,36 @@ class JiraClient(HttpSession):
         [{"add": "x"}]}}``); repeating an add or a set changes nothing, so it is idempotent."""
         await self._request("PUT", f"/issue/{_seg(id_or_key)}", json=body, idempotent=True)
 
+    async def add_labels(self, id_or_key: str, labels: Sequence[str]) -> None:
+        """Add ``labels`` (made label-safe, empty ones dropped) to an issue, keeping its others."""
+        wanted = dict.fromkeys(label_safe(label) for label in labels if label.strip())
+        if wanted:
+            ops = [{"add": label} for label in wanted]
+            await self.edit_issue(id_or_key, {"update": {"labels": ops}})
+
+    async def assign(self, id_or_key: str, account: str) -> None:
+        """``PUT /issue/{id}/assignee``: an accountId on Cloud, a user name on Data Center."""
+        key = "accountId" if self.settings.flavor == "cloud" else "name"
+        path = f"/issue/{_seg(id_or_key)}/assignee"
+        await self._request("PUT", path, json={key: account}, idempotent=True)
+
+    async def issue_link_types(self) -> list[IssueLinkType]:
+        """The site's link types (``GET /issueLinkType``); names and ids differ per site."""
+        data = await self._request("GET", "/issueLinkType")
+        items = (data or {}).get("issueLinkTypes") or []
+        return [IssueLinkType.from_json(item) for item in items if isinstance(item, dict)]
+
+    async def link_issues(self, link_type: str, *, inward: str, outward: str) -> None:
+        """``POST /issueLink`` of the type named ``link_type``: ``inward`` <outward description>
+        ``outward`` (Blocks: inward blocks outward). Jira keeps one link per pair and type, so
+        a repeat is safe."""
+        body = {
+            "type": {"name": link_type},
+            "inwardIssue": _issue_ref(inward),
+            "outwardIssue": _issue_ref(outward),
+        }
+        await self._request("POST", "/issueLink", json=body, idempotent=True)
+
     # -- the boundary ----------------------------------------------------------------------
 
     # -- admin webhooks (need *Administer Jira*; the path differs on Data Center) ----------
@@ -250,7 +275,7 @@ class JiraClient(HttpSession):
         safe = method.upper() in ("GET", "HEAD") if idempotent is None else idempotent
         url = (self.api_prefix if prefix is None else prefix) + path
         what = f"{method} {url}"
-        await self._wait_turn(priority)
+        await self.gate.wait_turn(priority)
         started = time.perf_counter()
         try:
             response = await self._http.request(method, url, params=params, json=json)
@@ -268,58 +293,25 @@ class JiraClient(HttpSession):
                 raise undecodable(response, what=what, idempotent=safe) from exc
         raise await self._status_error(response, what=what, idempotent=safe, elapsed=elapsed)
 
-    async def _wait_turn(self, priority: int) -> None:
-        await wait_out_pause(self.pause, PAUSE_NAME, now=self._now, sleep=self._sleep)
-        while True:
-            queued = await self.limiter.acquire(priority)
-            # A pause that started while we waited makes the token stale: every worker holding
-            # one would fire at the pause's end in one burst (and trip the limit again), so wait
-            # it out and queue for a fresh token. This process's own pause is checked last, in
-            # memory, right before sending: the database copy may not be committed yet.
-            if queued and await wait_out_pause(
-                self.pause, PAUSE_NAME, now=self._now, sleep=self._sleep
-            ):
-                continue
-            if await self._wait_local_pause():
-                continue
-            return
-
-    async def _wait_local_pause(self) -> bool:
-        """Sleep out a pause this process learned of (before it reached the database)."""
-        waited = False
-        while self._local_pause_until is not None:
-            left = (self._local_pause_until - self._now()).total_seconds()
-            if left <= 0:
-                break
-            waited = True
-            await self._sleep(left)
-        return waited
-
     async def _status_error(
         self, response: httpx.Response, *, what: str, idempotent: bool, elapsed: float
     ) -> KtJiraError:
         status = response.status_code
         log_fields = {"request": what, "status": status, "seconds": round(elapsed, 3)}
         if status == 429 or (status == 503 and "retry-after" in response.headers):
-            now = self._now()
-            seconds = retry_after_seconds(
-                response.headers, now=now, floor=self.settings.retry_after_floor_seconds
+            floor = self.settings.retry_after_floor_seconds
+            seconds, until = await self.gate.rate_limited(
+                response.headers, status=status, what=what, floor=floor
             )
-            why = response.headers.get("ratelimit-reason")
-            reason = f"Jira answered {status} to {what}" + (f" ({why})" if why else "")
-            until = now + timedelta(seconds=seconds)
-            # In memory first, synchronously: workers of this process must not send before
-            # the database write (which may queue behind other transactions) has committed.
-            if self._local_pause_until is None or until > self._local_pause_until:
-                self._local_pause_until = until
-            try:
-                until = await self.pause.set_pause(PAUSE_NAME, until=until, reason=reason)
-            except Exception as exc:  # the caller still learns of the limit and backs off
-                log.error("jira.pause_not_recorded", error=repr(exc))
             log.warning("jira.rate_limited", **log_fields, retry_after=seconds, until=until)
             return status_error(response, what=what, idempotent=idempotent, retry_after=seconds)
         log.warning("jira.request_rejected", **log_fields)
         return status_error(response, what=what, idempotent=idempotent)
+
+
+def _issue_ref(id_or_key: str) -> dict[str, str]:
+    """An issue in a request body: numeric ids as ``id``, anything else as ``key``."""
+    return {"id": id_or_key} if id_or_key.isdigit() else {"key": id_or_key}
 
 
 def _seg(value: str) -> str:

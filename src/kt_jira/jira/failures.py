@@ -28,7 +28,8 @@ _ADVICE = {
     401: "Jira did not accept the credentials: check jira.email and jira.api_token (Cloud) "
     "or jira.pat (Data Center), and whether the token has expired",
     403: "the bot account lacks a permission: grant it 'Browse projects' and 'Create issues' "
-    "(and 'Transition issues', 'Add comments' for sync) in the project's permission scheme",
+    "(and 'Transition issues', 'Add comments' for sync; 'Edit issues', 'Assign issues' and "
+    "'Link issues' for labels, assignment and links) in the project's permission scheme",
     404: "the project or issue does not exist or is not visible to the bot account: check "
     "the project key and that the bot account can browse it",
     409: "Jira reported a conflict with the current state; check the issue, then replay the job",

@@ -76,6 +76,26 @@ class IssueTypeInfo:
 
 
 @dataclass(frozen=True, kw_only=True)
+class IssueLinkType:
+    """One entry of ``GET /issueLinkType``: a link reads "inward-issue <outward> outward-issue",
+    and from the other side "<inward>" (Blocks: "blocks" / "is blocked by")."""
+
+    id: str
+    name: str
+    inward: str
+    outward: str
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> IssueLinkType:
+        return cls(
+            id=str(data.get("id", "")),
+            name=str(data.get("name", "")),
+            inward=str(data.get("inward", "")),
+            outward=str(data.get("outward", "")),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
 class AllowedValue:
     """One allowed value of a select-like field (priority, option); which key is set varies."""
 

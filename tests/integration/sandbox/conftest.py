@@ -66,13 +66,19 @@ def create_body(**fields: Any) -> dict[str, Any]:
 
 @contextlib.asynccontextmanager
 async def running_jira(**settings: Any) -> AsyncIterator[JiraSite]:
-    """Serve a fresh Jira sandbox with ``settings`` and yield it with a Basic-auth client."""
+    """Serve a fresh Jira sandbox with ``settings`` and yield it with a client: Basic auth on
+    Cloud, the Bearer PAT on Data Center."""
     settings.setdefault("search_lag", 0.0)
     sandbox = JiraSandbox(JiraSandboxSettings(**settings))
     auth = (sandbox.settings.email, sandbox.settings.api_token)
+    headers: dict[str, str] = {}
+    if sandbox.settings.flavor == "datacenter":
+        headers = {"Authorization": f"Bearer {sandbox.settings.pat}"}
     async with (
         serve_app(sandbox.app) as url,
-        httpx.AsyncClient(base_url=url, auth=auth, timeout=10) as http,
+        httpx.AsyncClient(
+            base_url=url, auth=None if headers else auth, headers=headers, timeout=10
+        ) as http,
     ):
         yield JiraSite(sandbox, url, http)
 

@@ -145,3 +145,20 @@ async def test_ui_transition_over_admin_http_records_who(jira: JiraSite) -> None
     assert step.json()["changelog"][-1]["by"] != jira.sandbox.settings.account_id
     impossible = await jira.http.post("/_sandbox/issues/AIGOV-1/transition", json={"to": "Closed"})
     assert impossible.status_code == 409
+
+
+async def test_waiting_for_customer_is_in_progress_and_returns_to_it(jira: JiraSite) -> None:
+    """In Progress → Waiting for customer (category indeterminate) → back to In Progress."""
+    await jira.create()
+    assert (await move(jira, "11")).status_code == 204
+    wait = (await transitions(jira))["Wait for Customer"]
+    assert (wait["to"]["name"], wait["to"]["statusCategory"]["key"]) == (
+        "Waiting for customer",
+        "indeterminate",
+    )
+    assert (await move(jira, wait["id"])).status_code == 204
+    assert list(await transitions(jira)) == ["Back to In Progress"]
+    assert (await move(jira, (await transitions(jira))["Back to In Progress"]["id"])).is_success
+    fields = (await jira.http.get("/rest/api/3/issue/AIGOV-1")).json()["fields"]
+    assert fields["status"]["name"] == "In Progress"
+    assert "Wait for Customer" in await transitions(jira)

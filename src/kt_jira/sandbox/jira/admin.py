@@ -1,5 +1,6 @@
 """Site administration of the simulated Jira, as a person does it in the UI: projects,
-create screens, per-project custom fields, priorities, workflows, moving an issue.
+create screens, per-project custom fields, priorities, workflows; moving, assigning and
+commenting on an issue (each sends the webhooks Jira would, by a person, not the bridge).
 
 A mixin of ``JiraSandbox`` for tests and the demo; none of this is part of Jira's REST API.
 """
@@ -19,6 +20,7 @@ from kt_jira.sandbox.jira.site import (
     Screen,
 )
 from kt_jira.sandbox.jira.state import HUMAN, JiraState, SandboxIssue
+from kt_jira.sandbox.jira.validate import Checked, text_error
 from kt_jira.sandbox.jira.workflow import Workflow
 
 JsonDict = dict[str, Any]
@@ -84,9 +86,7 @@ class SiteAdmin:
         actor: str = HUMAN.account_id,
     ) -> SandboxIssue:
         """Move an issue as a person would in the Jira UI (raises ValueError if impossible)."""
-        issue = self.state.issue(id_or_key)
-        if issue is None:
-            raise ValueError(f"no issue {id_or_key}")
+        issue = self._issue(id_or_key)
         workflow = self.state.workflow(issue)
         target = workflow.find_status(to_status)
         step = next(
@@ -100,6 +100,44 @@ class SiteAdmin:
         status, error = self.state.transition(issue, body, actor)
         if error is not None:
             raise ValueError(f"{issue.key}: {status} {json.dumps(error)}")
+        return issue
+
+    def assign_issue(
+        self, id_or_key: str, account: str | None, *, actor: str = HUMAN.account_id
+    ) -> SandboxIssue:
+        """Assign an issue (to an accountId or a Data Center user name; None unassigns) as a
+        person would (raises ValueError for an unknown issue or user)."""
+        issue = self._issue(id_or_key)
+        assignee = None
+        if account is not None:
+            by_name = self.state.users_by_name()
+            assignee = account if account in self.state.users else by_name.get(account)
+            if assignee is None:
+                raise ValueError(f"no user {account!r}")
+        self.state.edit(issue, Checked(values={"assignee": assignee}), actor)
+        return issue
+
+    def comment_issue(
+        self, id_or_key: str, body: object, *, author: str = HUMAN.account_id
+    ) -> SandboxIssue:
+        """Comment on an issue as ``author``; plain text on Cloud becomes a one-paragraph ADF
+        document (raises ValueError for an unknown issue or author, or a body Jira refuses)."""
+        issue = self._issue(id_or_key)
+        if author not in self.state.users:
+            raise ValueError(f"no user {author!r}")
+        if isinstance(body, str) and self.state.flavor == "cloud":
+            paragraph = {"type": "paragraph", "content": [{"type": "text", "text": body}]}
+            body = {"type": "doc", "version": 1, "content": [paragraph]}
+        error = text_error(body, self.state.flavor) if body is not None else "no comment body"
+        if error:
+            raise ValueError(f"{issue.key}: {error}")
+        self.state.comment(issue, body, author)
+        return issue
+
+    def _issue(self, id_or_key: str) -> SandboxIssue:
+        issue = self.state.issue(id_or_key)
+        if issue is None:
+            raise ValueError(f"no issue {id_or_key}")
         return issue
 
     def add_project_field(

@@ -98,10 +98,7 @@ class JiraSandbox(SiteAdmin):
 
     def delete_issue(self, id_or_key: str, *, actor: str = HUMAN.account_id) -> None:
         """Delete an issue as an admin would (Jira sends ``jira:issue_deleted``)."""
-        issue = self.state.issue(id_or_key)
-        if issue is None:
-            raise ValueError(f"no issue {id_or_key}")
-        self.state.delete(issue, actor)
+        self.state.delete(self._issue(id_or_key), actor)
 
     def _public_url(self) -> str:
         return self.settings.public_url or "https://sandbox.atlassian.net"
@@ -128,6 +125,8 @@ class JiraSandbox(SiteAdmin):
             Route("/_sandbox/stats", self._admin_stats, methods=["GET"]),
             Route("/_sandbox/faults", self._admin_faults, methods=["GET", "POST"]),
             Route("/_sandbox/issues/{key}/transition", self._admin_transition, methods=["POST"]),
+            Route("/_sandbox/issues/{key}/assignee", self._admin_assignee, methods=["POST"]),
+            Route("/_sandbox/issues/{key}/comment", self._admin_comment, methods=["POST"]),
         ]
         catch_all = [
             Route("/rest/{rest:path}", self._gate(method, "/rest/*", not_found), methods=[method])
@@ -250,6 +249,31 @@ class JiraSandbox(SiteAdmin):
                 str(spec.get("to", "")),
                 resolution=spec.get("resolution"),
                 actor=str(spec.get("actor", HUMAN.account_id)),
+            )
+        except ValueError as exc:
+            return JSONResponse({"detail": str(exc)}, 409)
+        return JSONResponse(self.view(issue))
+
+    async def _admin_assignee(self, request: Request) -> Response:
+        spec = json.loads(await request.body() or b"{}")
+        account = spec.get("account")
+        try:
+            issue = self.assign_issue(
+                request.path_params["key"],
+                None if account is None else str(account),
+                actor=str(spec.get("actor", HUMAN.account_id)),
+            )
+        except ValueError as exc:
+            return JSONResponse({"detail": str(exc)}, 409)
+        return JSONResponse(self.view(issue))
+
+    async def _admin_comment(self, request: Request) -> Response:
+        spec = json.loads(await request.body() or b"{}")
+        try:
+            issue = self.comment_issue(
+                request.path_params["key"],
+                spec.get("body"),
+                author=str(spec.get("author", HUMAN.account_id)),
             )
         except ValueError as exc:
             return JSONResponse({"detail": str(exc)}, 409)

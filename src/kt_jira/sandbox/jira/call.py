@@ -16,6 +16,7 @@ from kt_jira.sandbox.faults import Faults
 from kt_jira.sandbox.jira.state import JiraState
 
 JsonDict = dict[str, Any]
+NO_ISSUE = "Issue does not exist or you do not have permission to see it."
 
 
 @dataclass

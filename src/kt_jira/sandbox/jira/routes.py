@@ -1,6 +1,7 @@
-"""Issue endpoints of the simulated Jira: create, get, edit, transitions, comments and search.
-Cloud serves them under `/rest/api/3` with enhanced search (the removed `/search` answers 410);
-Data Center under `/rest/api/2` (and `latest`) with the offset-paged `/search` it still has.
+"""Issue endpoints of the simulated Jira: create, get, edit, assign, transitions, comments and
+search, with the link endpoints of ``link_api``. Cloud serves them under `/rest/api/3` with
+enhanced search (the removed `/search` answers 410); Data Center under `/rest/api/2` (and
+`latest`) with the offset-paged `/search` it still has.
 
 Handlers get a `RestCall` the app has already authenticated, rate limited and parsed; they only
 read and change `JiraState`. Error bodies are Jira's ErrorCollection.
@@ -15,13 +16,20 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from kt_jira.sandbox.jira.call import Handler, RestCall, errors, page
+from kt_jira.sandbox.jira.call import NO_ISSUE, Handler, RestCall, errors, page
 from kt_jira.sandbox.jira.dc import search_v2
 from kt_jira.sandbox.jira.jql import JqlError
+from kt_jira.sandbox.jira.link_api import LINK_ROUTES
 from kt_jira.sandbox.jira.meta import API, META_ROUTES
 from kt_jira.sandbox.jira.search_api import SearchError, search
 from kt_jira.sandbox.jira.site import RESOLUTIONS
-from kt_jira.sandbox.jira.validate import Dialect, check_create, check_edit, text_error
+from kt_jira.sandbox.jira.validate import (
+    Checked,
+    Dialect,
+    check_create,
+    check_edit,
+    text_error,
+)
 from kt_jira.sandbox.jira.views import comment_json, issue_json, named_json
 from kt_jira.sandbox.jira.workflow import status_json
 
@@ -30,7 +38,6 @@ REMOVED_SEARCH = (
     "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
     "A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046"
 )
-NO_ISSUE = "Issue does not exist or you do not have permission to see it."
 
 
 async def _hold(request: Request, seconds: float) -> None:
@@ -79,6 +86,25 @@ async def edit_issue(call: RestCall) -> Response:
     if not checked.ok:
         return JSONResponse(checked.body(), status_code=400)
     call.state.edit(issue, checked, call.actor)
+    return Response(status_code=204)
+
+
+async def assign_issue(call: RestCall) -> Response:
+    """``PUT /issue/{id}/assignee``: ``{"accountId": …}`` on Cloud, ``{"name": …}`` on Data
+    Center, of an existing user; null (or ``"-1"``, the default assignee: nobody here) unassigns.
+    """
+    issue = call.state.issue(call.param("issueIdOrKey"))
+    if issue is None:
+        return errors(404, NO_ISSUE)
+    key = "accountId" if call.state.flavor == "cloud" else "name"
+    if not isinstance(call.body, dict) or key not in call.body:
+        return errors(400, assignee=f"Specify the assignee by '{key}' (null unassigns).")
+    ref = call.body[key]
+    ids = call.state.users_by_name() if key == "name" else {a: a for a in call.state.users}
+    account = ids.get(ref) if isinstance(ref, str) else None
+    if account is None and ref not in (None, "-1"):
+        return errors(400, assignee=f"User '{ref}' does not exist.")
+    call.state.edit(issue, Checked(values={"assignee": account}), call.actor)
     return Response(status_code=204)
 
 
@@ -192,9 +218,11 @@ async def not_found(call: RestCall) -> Response:
 Route = tuple[str, str, Handler]
 _ISSUE_ROUTES: tuple[Route, ...] = (
     *META_ROUTES,
+    *LINK_ROUTES,
     ("POST", f"{API}/issue", create_issue),
     ("GET", f"{API}/issue/{{issueIdOrKey}}", get_issue),
     ("PUT", f"{API}/issue/{{issueIdOrKey}}", edit_issue),
+    ("PUT", f"{API}/issue/{{issueIdOrKey}}/assignee", assign_issue),
     ("GET", f"{API}/issue/{{issueIdOrKey}}/transitions", get_transitions),
     ("POST", f"{API}/issue/{{issueIdOrKey}}/transitions", do_transition),
     ("GET", f"{API}/issue/{{issueIdOrKey}}/comment", list_comments),

@@ -113,6 +113,7 @@ SYSTEM_FIELDS: tuple[FieldDef, ...] = (
     _system("updated", "Updated", "datetime", clauses=("updated", "updatedDate")),
     _system("creator", "Creator", "user"),
     _system("comment", "Comment", "comments-page"),
+    _system("issuelinks", "Linked Issues", "array", items="issuelinks", clauses=("issueLink",)),
 )
 
 # Decoys first: a client that takes the first name match, or matches case-insensitively, or

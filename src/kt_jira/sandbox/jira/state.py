@@ -1,5 +1,5 @@
 """State of the simulated Jira site (Cloud or Data Center): settings, issues, comments,
-transitions, screens.
+transitions, links, screens.
 
 Everything the HTTP layer does goes through `JiraState`, so tests can also drive and inspect
 it directly. Search sees each issue as it was ``search_lag`` seconds ago (eventual consistency).
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from kt_jira.sandbox.jira.links import IssueLinks
 from kt_jira.sandbox.jira.site import RESOLUTIONS, Site, find_named
 from kt_jira.sandbox.jira.validate import NOT_ON_SCREEN, Checked, text_error
 from kt_jira.sandbox.jira.workflow import Workflow, WorkflowRegistry
@@ -143,6 +144,7 @@ class JiraState:
         )
         self.users = {u.account_id: u for u in (self.bot, HUMAN)}
         self.issues: dict[str, SandboxIssue] = {}
+        self.links = IssueLinks()
         self._next_id = 10001
         self._next_comment = 10100
         self.listeners: list[ChangeListener] = []  # the webhook sender
@@ -195,6 +197,7 @@ class JiraState:
         return issue
 
     def edit(self, issue: SandboxIssue, checked: Checked, actor: str) -> None:
+        """Apply a validated edit; only what it changes is logged, and no change sends nothing."""
         start, before = len(issue.changelog), issue.labels
         labels = issue.labels
         for verb, label in checked.label_ops:
@@ -207,7 +210,8 @@ class JiraState:
             if labels != before:
                 self._log(issue, actor, "labels", " ".join(before), " ".join(labels))
         for fid, value in checked.values.items():
-            self._log(issue, actor, fid, issue.values.get(fid), value)
+            if issue.values.get(fid) != value:
+                self._log(issue, actor, fid, issue.values.get(fid), value)
             issue.values[fid] = value
         self._reindex(issue)
         if len(issue.changelog) > start:
@@ -277,6 +281,7 @@ class JiraState:
     def delete(self, issue: SandboxIssue, actor: str) -> None:
         """Delete ``issue`` as an admin would; its webhook still describes it."""
         self.issues.pop(issue.id, None)
+        self.links.drop(issue.id)
         self._changed("jira:issue_deleted", issue, actor)
 
     def _changed(self, event: str, issue: SandboxIssue, actor: str, **detail: object) -> None:

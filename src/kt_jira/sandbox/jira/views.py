@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kt_jira.sandbox.jira.links import LINK_TYPES, IssueLink, LinkType
 from kt_jira.sandbox.jira.site import (
     COMPONENTS,
     ISSUE_TYPES,
@@ -80,6 +81,51 @@ def comment_json(state: JiraState, comment: JsonDict, issue: SandboxIssue, base:
     }
 
 
+def link_type_json(link_type: LinkType, base: str) -> JsonDict:
+    return {
+        "id": link_type.id,
+        "name": link_type.name,
+        "inward": link_type.inward,
+        "outward": link_type.outward,
+        "self": f"{base}/rest/api/3/issueLinkType/{link_type.id}",
+    }
+
+
+def link_types_json(base: str) -> JsonDict:
+    """The ``GET /issueLinkType`` answer."""
+    return {"issueLinkTypes": [link_type_json(t, base) for t in LINK_TYPES]}
+
+
+def issue_link_json(state: JiraState, link: IssueLink, issue: SandboxIssue, base: str) -> JsonDict:
+    """``link`` as ``issue`` lists it: the other issue under its role in the link."""
+    role, other_id = (
+        ("outwardIssue", link.outward_id)
+        if link.inward_id == issue.id
+        else ("inwardIssue", link.inward_id)
+    )
+    other = state.issues[other_id]
+    priority = _by_id(PRIORITIES, other.values.get("priority"))
+    issue_type = _by_id(ISSUE_TYPES, other.issue_type_id)
+    status = state.workflow(other).status(other.status_id)
+    linked = {
+        "id": other.id,
+        "key": other.key,
+        "self": f"{base}/rest/api/3/issue/{other.id}",
+        "fields": {
+            "summary": other.values.get("summary"),
+            "status": status_json(status, base),
+            "priority": named_json(priority, base, "priority") if priority else None,
+            "issuetype": issue_type_json(issue_type, base) if issue_type else None,
+        },
+    }
+    return {
+        "id": link.id,
+        "self": f"{base}/rest/api/3/issueLink/{link.id}",
+        "type": link_type_json(link.type, base),
+        role: linked,
+    }
+
+
 def issue_fields(state: JiraState, issue: SandboxIssue, base: str) -> JsonDict:
     """Every field of ``issue``, keyed by field id, in the REST v3 representation."""
     values = issue.values
@@ -115,6 +161,7 @@ def issue_fields(state: JiraState, issue: SandboxIssue, base: str) -> JsonDict:
             "total": len(issue.comments),
             "startAt": 0,
         },
+        "issuelinks": [issue_link_json(state, k, issue, base) for k in state.links.of(issue.id)],
     }
     for fdef in state.site.fields:
         if fdef.is_custom:

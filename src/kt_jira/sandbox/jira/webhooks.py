@@ -1,10 +1,10 @@
 """The simulated Jira's webhook sender: every committed change, signed, to each registration.
 
-Changes by people (``JiraSandbox.transition_issue``) and by the bridge's own REST writes reach
-``on_change`` through ``JiraState.listeners``. Each matching admin webhook (``AdminWebhooks``,
-JQL filter applied) gets the Cloud payload (``timestamp``, ``webhookEvent``, ``user``, ``issue``,
-``changelog``/``comment``; on Data Center the v2 shape, users by key and name) signed as
-``X-Hub-Signature: sha256=<hex>`` over the exact bytes, with an
+Changes by people (``JiraSandbox.transition_issue``, ``assign_issue``, ``comment_issue``) and by
+the bridge's own REST writes reach ``on_change`` through ``JiraState.listeners``. Each matching
+admin webhook (``AdminWebhooks``, JQL filter applied) gets the Cloud payload (``timestamp``,
+``webhookEvent``, ``user``, ``issue``, ``changelog``/``comment``; on Data Center the v2 shape,
+users by key and name) signed as ``X-Hub-Signature: sha256=<hex>`` over the exact bytes, with an
 ``X-Atlassian-Webhook-Identifier`` kept across retries, delivered from a background task as Jira
 does. Tests can hold deliveries and release them shuffled, send duplicates, or drop the ``user``
 so only the bridge's echo window can recognise its own writes.

@@ -98,7 +98,8 @@ class WorkflowRegistry:
 
 
 def guide_workflow() -> Workflow:
-    """Open → In Progress → Under Review → Resolved → Closed; In Progress → False Positive → Closed.
+    """Open → In Progress → Under Review → Resolved → Closed; In Progress → False Positive → Closed;
+    In Progress ⇄ Waiting for customer (in progress too: where SLA clocks pause).
 
     Resolve and Mark False Positive have a screen with Resolution; Close has none, so setting a
     resolution there is rejected as on a real site. Reopen (global from done) clears it.
@@ -110,6 +111,7 @@ def guide_workflow() -> Workflow:
         Status("5", "Resolved", "done"),
         Status("6", "Closed", "done"),
         Status("10002", "False Positive", "done"),
+        Status("10003", "Waiting for customer", "indeterminate"),
     )
     transitions = (
         Transition(id="11", name="Start Progress", to="3", sources=("10000",)),
@@ -134,6 +136,8 @@ def guide_workflow() -> Workflow:
         Transition(
             id="71", name="Reopen", to="10000", sources=("5", "6", "10002"), clears_resolution=True
         ),
+        Transition(id="61", name="Wait for Customer", to="10003", sources=("3",)),
+        Transition(id="81", name="Back to In Progress", to="3", sources=("10003",)),
     )
     return Workflow(name="AI Governance Workflow", statuses=statuses, transitions=transitions)
 
