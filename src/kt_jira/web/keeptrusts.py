@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 
 import structlog
 from starlette.requests import Request
@@ -56,14 +57,11 @@ class KeeptrustsIntake:
     metrics: Metrics
     on_enqueue: Callable[[], None]
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-    _verifier: Verifier | None = field(default=None, init=False, repr=False)
 
-    @property
+    @cached_property
     def verifier(self) -> Verifier:
         """Built on first use (``serve`` checks it at start-up), then kept."""
-        if self._verifier is None:
-            self._verifier = keeptrusts_verifier(self.settings.keeptrusts.webhook)
-        return self._verifier
+        return keeptrusts_verifier(self.settings.keeptrusts.webhook)
 
     async def handle(self, request: Request) -> JSONResponse:
         started = time.perf_counter()
