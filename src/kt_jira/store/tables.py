@@ -167,8 +167,91 @@ links = Table(
     Column("synced_to_keeptrusts_at", UTCDateTime, nullable=True),
     Column("synced_to_jira_at", UTCDateTime, nullable=True),
     Column("deleted_at", UTCDateTime, nullable=True),
+    # SLA (0003): when the clocks started, the targets in working seconds and their calendar
+    # (null: not tracked), when the scan found every target final, and the Jira resolution of
+    # the newest done status (the false-positive loop counts it).
+    Column("sla_started_at", UTCDateTime, nullable=True),
+    Column("sla_first_response_seconds", Integer, nullable=True),
+    Column("sla_resolution_seconds", Integer, nullable=True),
+    Column("sla_calendar", String(100), nullable=True),
+    Column("sla_settled_at", UTCDateTime, nullable=True),
+    Column("jira_resolution", Text, nullable=True),
+    Column("resolved_in_jira_at", UTCDateTime, nullable=True),
     Index("ix_links_state", "state"),
     Index("ix_links_correlation_label", "correlation_label"),
+    Index("ix_links_sla_settled_at", "sla_settled_at"),
+)
+
+# Dated facts the SLA clocks run on (``tickets.sla_clock.Signal``); a repeat is one row.
+sla_signals = Table(
+    "sla_signals",
+    metadata,
+    _id(),
+    Column(
+        "escalation_id",
+        String(200),
+        ForeignKey("links.escalation_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("kind", String(32), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    UniqueConstraint("escalation_id", "kind", "at"),
+)
+
+# One row per breach (or at-risk warning) acted on: the unique key is "acted on exactly once".
+sla_actions = Table(
+    "sla_actions",
+    metadata,
+    _id(),
+    Column(
+        "escalation_id",
+        String(200),
+        ForeignKey("links.escalation_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("target", String(32), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("due", UTCDateTime, nullable=False),
+    Column("acted_at", UTCDateTime, nullable=False),
+    UniqueConstraint("escalation_id", "target", "action"),
+)
+
+# The false-positive loop's "Policy improvement" Stories (``policy_key``: a digest of the
+# policy name, so the unique key stays short), created exactly once like tickets.
+feedback_stories = Table(
+    "feedback_stories",
+    metadata,
+    _id(),
+    Column("policy", Text, nullable=False),
+    Column("policy_key", String(64), nullable=False),
+    Column("sequence", Integer, nullable=False),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("project", String(100), nullable=False),
+    Column("marker", String(255), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("attempt_started_at", UTCDateTime, nullable=True),
+    Column("issue_id", String(64), nullable=True),
+    Column("issue_key", String(64), nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("policy_key", "sequence"),
+)
+
+feedback_members = Table(
+    "feedback_members",
+    metadata,
+    _id(),
+    Column(
+        "story_id",
+        BigId,
+        ForeignKey("feedback_stories.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("escalation_id", String(200), nullable=False),
+    Column("issue_key", String(64), nullable=False),
+    Column("added_at", UTCDateTime, nullable=False),
+    Column("linked_at", UTCDateTime, nullable=True),
+    UniqueConstraint("story_id", "escalation_id"),
 )
 
 jobs = Table(
