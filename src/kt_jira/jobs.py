@@ -26,6 +26,8 @@ class Kind(StrEnum):
     RESOLVE_KEEPTRUSTS = "resolve_keeptrusts"  #: inbound: the ticket is done, resolve upstream
     RESOLVE_JIRA = "resolve_jira"  #: outbound: the escalation closed, walk the ticket to done
     EXPLAIN_REOPEN = "explain_reopen"  #: a ticket reopened after a final Keeptrusts resolve
+    SLA_ACTION = "sla_action"  #: a breached (or at-risk) target: label and comment the ticket
+    SLA_NOTIFY = "sla_notify"  #: tell a channel (signed webhook, Slack) about an SLA action
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,6 +69,26 @@ class ResolveKeeptrustsPayload(TypedDict):
 class ExplainReopenPayload(TypedDict):
     escalation_id: str
     actor_name: str
+
+
+class SlaActionPayload(TypedDict):
+    """``sla_action``: what the scan found (``target``: ``first_response`` or ``resolution``;
+    ``action``: ``breached`` or ``at_risk``), the label to add and the comment, in words."""
+
+    escalation_id: str
+    target: str
+    action: str
+    due: str
+    label: str
+    comment: str
+
+
+class SlaNotifyPayload(TypedDict):
+    """``sla_notify``: ``channel`` is ``webhook`` or ``slack``; ``event`` is the JSON the
+    generic webhook receives (``sla.notification``), the Slack message is made from it."""
+
+    channel: str
+    event: dict[str, Any]
 
 
 #: Joins a job's key and a stamp for a repeat of finished work (see ``again``).
@@ -122,6 +144,19 @@ def explain_reopen(escalation_id: str, *, change: str, actor_name: str, run_at: 
     """One explanatory comment per reopen (``change``: its changelog id)."""
     payload: ExplainReopenPayload = {"escalation_id": escalation_id, "actor_name": actor_name}
     return _job(Kind.EXPLAIN_REOPEN, (escalation_id, change), payload, run_at)
+
+
+def sla_action(payload: SlaActionPayload, *, run_at: datetime) -> NewJob:
+    """Act on one breach (or at-risk warning) of one target: once per ticket, target, action."""
+    parts = (payload["escalation_id"], payload["target"], payload["action"])
+    return _job(Kind.SLA_ACTION, parts, payload, run_at)
+
+
+def sla_notify(channel: str, event: Mapping[str, Any], *, run_at: datetime) -> NewJob:
+    """Notify ``channel`` of one SLA action (``event`` names the ticket, target and action)."""
+    payload: SlaNotifyPayload = {"channel": channel, "event": dict(event)}
+    parts = (channel, str(event["escalation_id"]), str(event["target"]), str(event["action"]))
+    return _job(Kind.SLA_NOTIFY, parts, payload, run_at)
 
 
 def again(job: NewJob, *, now: datetime) -> NewJob:
