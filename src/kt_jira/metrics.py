@@ -26,6 +26,18 @@ class Metrics:
             ["how"],
             registry=self.registry,
         )
+        self.sla_breaches = Counter(
+            "kt_jira_sla_breaches_total",
+            "SLA targets breached and acted on (once per ticket), by target.",
+            ["target"],
+            registry=self.registry,
+        )
+        self.sla_at_risk = Counter(
+            "kt_jira_sla_at_risk_total",
+            "SLA at-risk warnings sent (once per ticket), by target.",
+            ["target"],
+            registry=self.registry,
+        )
         self.intake_seconds = Histogram(
             "kt_jira_webhook_seconds",
             "Time to verify, persist and acknowledge a webhook.",

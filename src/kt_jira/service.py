@@ -23,6 +23,9 @@ from kt_jira.jira import JiraClient, JiraMetadata
 from kt_jira.keeptrusts import KeeptrustsClient
 from kt_jira.metrics import Metrics
 from kt_jira.reconcile.reconciler import run_periodically
+from kt_jira.sla import scan as sla_scan
+from kt_jira.sla.actions import SlaActions
+from kt_jira.sla.scan import SlaScan
 from kt_jira.store import Store, open_store
 from kt_jira.sync.inbound import SyncHandlers
 from kt_jira.tickets.create import Handlers
@@ -80,6 +83,7 @@ class Bridge:
     metrics: Metrics
     jira: JiraClient
     worker: Worker
+    sla: SlaScan
     app: Starlette
 
     @classmethod
@@ -111,9 +115,10 @@ class Bridge:
                     metrics=metrics,
                     clock=clock,
                 )
+                actions = SlaActions(settings=settings, store=store, jira=jira, clock=clock)
                 worker = Worker(
                     store=store,
-                    handlers={**handlers.table(), **sync.table()},
+                    handlers={**handlers.table(), **sync.table(), **actions.table()},
                     settings=settings.worker,
                     metrics=metrics,
                     clock=clock,
@@ -121,12 +126,20 @@ class Bridge:
                 app = create_app(
                     settings, store, metrics=metrics, on_enqueue=worker.wake, clock=clock
                 )
+                scan = SlaScan(
+                    settings=settings,
+                    store=store,
+                    metrics=metrics,
+                    clock=clock,
+                    on_enqueue=worker.wake,
+                )
                 yield cls(
                     settings=settings,
                     store=store,
                     metrics=metrics,
                     jira=jira,
                     worker=worker,
+                    sla=scan,
                     app=app,
                 )
 
@@ -164,6 +177,8 @@ class Bridge:
                     )
                 )
             )
+            # The SLA breach scan (sla.scan_interval), one replica at a time, likewise.
+            tasks.append(asyncio.create_task(sla_scan.run_periodically(self.sla, stop=stop)))
         try:
             waiter = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)

@@ -9,6 +9,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -150,14 +151,18 @@ async def harnesses(
     async with contextlib.AsyncExitStack() as stack:
 
         async def factory(
-            *, site: tuple[JiraSandbox, str] | None = None, **extra: Any
+            *,
+            site: tuple[JiraSandbox, str] | None = None,
+            clock: Callable[[], datetime] | None = None,
+            **extra: Any,
         ) -> SyncHarness:
-            """A bridge between Keeptrusts and ``site`` (default: the Cloud sandbox); ``extra``
-            merges into config sections, e.g. ``jira={"webhook_secrets": [...]}``."""
+            """A bridge between Keeptrusts and ``site`` (default: the Cloud sandbox) on
+            ``clock``; ``extra`` merges into config sections, e.g. ``jira={"webhook_secrets":
+            [...]}``."""
             jira_site = site or jira
             sites.append(jira_site[0])
             settings = sync_settings(database_url, (jira_site, keeptrusts), **extra)
-            bridge, url = await open_bridge(stack, settings)
+            bridge, url = await open_bridge(stack, settings, clock=clock)
             client = await stack.enter_async_context(httpx.AsyncClient(timeout=10))
             sender = await stack.enter_async_context(
                 KeeptrustsSender(

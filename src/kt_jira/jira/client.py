@@ -173,6 +173,10 @@ class JiraClient(HttpSession):
             "POST", f"/issue/{_seg(id_or_key)}/comment", json={"body": body_adf}, idempotent=False
         )
 
+    async def comments(self, id_or_key: str) -> list[dict[str, Any]]:
+        """``GET /issue/{id}/comment``, every page: bodies are ADF on Cloud, wiki on DC."""
+        return await self._pages(f"/issue/{_seg(id_or_key)}/comment", keys=("comments",))
+
     async def add_watcher(self, id_or_key: str, user: str) -> None:
         """``POST /issue/{id}/watchers``: an accountId on Cloud, a user name on Data Center."""
         await self._request(

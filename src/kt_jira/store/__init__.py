@@ -4,7 +4,8 @@ Nothing outside this package writes SQL or knows which dialect it talks to. Open
 ``async with open_store(url) as store``; run ``await store.db.migrate()`` before first use. The
 store is one object per concept, each holding its own statements and opening its own
 transactions on ``store.db`` (``database.Database``): ``store.deliveries``, ``.escalations``,
-``.queue``, ``.links``, ``.pauses``, ``.sync``, ``.reconcile``, ``.audit`` and ``.counts``.
+``.queue``, ``.links``, ``.pauses``, ``.sync``, ``.sla``, ``.reconcile``, ``.audit`` and
+``.counts``.
 Where one transaction spans concepts (an accepted delivery upserts its escalation and enqueues
 its jobs), the concept calls the other's conn-level step (``queue.insert(conn, job, now=…)``),
 never its transaction-opening method.
@@ -30,6 +31,9 @@ from kt_jira.store.models import (
     LinkRecord,
     LinkState,
     Outcome,
+    SlaActionRecord,
+    SlaClockRow,
+    SlaSignal,
 )
 from kt_jira.store.reconcile import ReconcileRow
 from kt_jira.store.store import Store, open_store
@@ -52,6 +56,9 @@ __all__ = [
     "LinkState",
     "Outcome",
     "ReconcileRow",
+    "SlaActionRecord",
+    "SlaClockRow",
+    "SlaSignal",
     "Store",
     "normalise_url",
     "open_store",

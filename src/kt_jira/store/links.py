@@ -10,7 +10,7 @@ link are written by ``sync``; ``mark_attempting`` is the step reconcile's repair
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, case, func, literal, select, update
 from sqlalchemy.engine import RowMapping
@@ -81,6 +81,10 @@ class Links:
                 created_at=func.coalesce(links.c.created_at, literal(now, UTCDateTime())),
                 first_response_due=deadlines.first_response_due,
                 resolution_due=deadlines.resolution_due,
+                sla_started_at=deadlines.started_at,
+                sla_first_response_seconds=_seconds(deadlines.first_response),
+                sla_resolution_seconds=_seconds(deadlines.resolution),
+                sla_calendar=deadlines.calendar,
                 updated_at=now,
             )
         )
@@ -195,4 +199,19 @@ def to_link(row: RowMapping) -> LinkRecord:
         synced_to_keeptrusts_at=row["synced_to_keeptrusts_at"],
         synced_to_jira_at=row["synced_to_jira_at"],
         deleted_at=row["deleted_at"],
+        sla_started_at=row["sla_started_at"],
+        sla_first_response=_span(row["sla_first_response_seconds"]),
+        sla_resolution=_span(row["sla_resolution_seconds"]),
+        sla_calendar=row["sla_calendar"] or "",
+        sla_settled_at=row["sla_settled_at"],
+        jira_resolution=row["jira_resolution"],
+        resolved_in_jira_at=row["resolved_in_jira_at"],
     )
+
+
+def _seconds(amount: timedelta | None) -> int | None:
+    return None if amount is None else round(amount.total_seconds())
+
+
+def _span(seconds: int | None) -> timedelta | None:
+    return None if seconds is None else timedelta(seconds=seconds)

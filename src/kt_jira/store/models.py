@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -180,6 +180,37 @@ class LinkRecord:
     synced_to_keeptrusts_at: datetime | None = None  #: inbound resolve finished
     synced_to_jira_at: datetime | None = None  #: outbound resolve finished
     deleted_at: datetime | None = None  #: the issue was deleted in Jira; never recreated
+    sla_started_at: datetime | None = None  #: None: created before SLA tracking (not tracked)
+    sla_first_response: timedelta | None = None
+    sla_resolution: timedelta | None = None
+    sla_calendar: str = ""
+    sla_settled_at: datetime | None = None  #: every target final; the scan skips it
+    jira_resolution: str | None = None  #: the resolution of the done status last seen
+    resolved_in_jira_at: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SlaActionRecord:
+    """A breach (or at-risk warning) the bridge acted on, once per ticket, target and action."""
+
+    target: str
+    action: str
+    due: datetime
+    acted_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class SlaClockRow:
+    """One tracked ticket as the scan and ``sla ls`` read it: its link, what the escalation
+    says, the signals recorded and the actions taken."""
+
+    link: LinkRecord
+    policy_name: str
+    severity: str
+    escalation_open: bool
+    escalation_resolved_at: datetime | None
+    signals: tuple[SlaSignal, ...]
+    actions: tuple[SlaActionRecord, ...]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -206,10 +237,23 @@ class CreatedIssue:
 
 @dataclass(frozen=True, kw_only=True)
 class Deadlines:
-    """The SLA deadlines a link keeps for its issue (``None``: no such deadline)."""
+    """The SLA a link keeps for its issue: when the clocks started, the targets (working time on
+    ``calendar``; ``None``: not tracked) and where they end if nothing pauses them."""
 
     first_response_due: datetime | None = None
     resolution_due: datetime | None = None
+    started_at: datetime | None = None
+    first_response: timedelta | None = None
+    resolution: timedelta | None = None
+    calendar: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SlaSignal:
+    """A dated fact an SLA clock runs on (``tickets.sla_clock.SignalKind`` values as ``kind``)."""
+
+    kind: str
+    at: datetime
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -245,5 +289,7 @@ class InboundChange:
     issue_key: str | None = None  #: the issue moved: its new key
     first_response_at: datetime | None = None  #: kept only if none was recorded
     deleted_at: datetime | None = None  #: kept only if none was recorded
+    resolution: str = ""  #: the Jira resolution, recorded with a done ``status``
+    signals: tuple[SlaSignal, ...] = ()  #: SLA facts the event carries (kept even when stale)
     jobs: tuple[NewJob, ...] = ()  #: enqueued in the same transaction
     detail: Mapping[str, Any] = field(default_factory=dict)  #: for the audit row

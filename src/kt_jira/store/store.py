@@ -20,6 +20,7 @@ from kt_jira.store.links import Links
 from kt_jira.store.pauses import Pauses
 from kt_jira.store.queue import Queue
 from kt_jira.store.reconcile import Reconcile
+from kt_jira.store.sla import Sla
 from kt_jira.store.sync import Sync
 
 
@@ -52,6 +53,8 @@ class Store:
         self.pauses = Pauses(db)
         #: Two-way sync: Jira intake, inbound effects, each write's origin.
         self.sync = Sync(db)
+        #: SLA clocks: signals, the open clocks a scan reads, the breach actions taken.
+        self.sla = Sla(db)
         #: Reconcile's reads.
         self.reconcile = Reconcile(db)
         #: The audit trail (read-only; rows are written with the changes they describe).

@@ -20,7 +20,7 @@ from kt_jira import jobs as job_contract
 from kt_jira.events.keeptrusts import Resolution
 from kt_jira.jobs import NewJob
 from kt_jira.signing import VerifiedDelivery
-from kt_jira.store import audit, deliveries, queue
+from kt_jira.store import audit, deliveries, queue, sla
 from kt_jira.store.database import Database
 from kt_jira.store.models import (
     DeliveryStatus,
@@ -108,6 +108,9 @@ class Sync:
                 & _same_id(links.c.jira_changelog_id, change.seen_changelog_id)
             )
             values.update(_status_values(change.status))
+            done = change.status.category == "done"
+            values["jira_resolution"] = (change.resolution or None) if done else None
+            values["resolved_in_jira_at"] = change.status.at if done else None
         if change.issue_key:
             values["issue_key"] = change.issue_key
         if change.first_response_at is not None:
@@ -121,6 +124,7 @@ class Sync:
                 stmt = update(links).where(where).values(updated_at=now, **values)
                 if (await conn.execute(stmt)).rowcount == 0:
                     return False
+            await sla.insert_signals(conn, escalation_id, change.signals, now=now)
             enqueued = [
                 job.job_key for job in change.jobs if await queue.insert(conn, job, now=now)
             ]

@@ -31,6 +31,7 @@ from kt_jira.store import (
     Job,
     JobStatus,
     LinkRecord,
+    SlaSignal,
 )
 from kt_jira.sync.context import upstream
 from kt_jira.sync.decisions import (
@@ -44,6 +45,8 @@ from kt_jira.sync.decisions import (
 )
 from kt_jira.sync.outbound import OutboundSync, current_status
 from kt_jira.sync.text import reopened_after_resolve
+from kt_jira.tickets.sla_clock import RESPONSES
+from kt_jira.tickets.sla_signals import signals_from_jira
 from kt_jira.worker import Handler
 
 __all__ = ["SyncHandlers"]
@@ -120,6 +123,8 @@ class SyncHandlers(OutboundSync):
                 issue_key=event.issue_key if moved and event.issue_key != link.issue_key else None,
                 first_response_at=plan.first_response_at,
                 deleted_at=(event.timestamp or now) if plan.deleted else None,
+                resolution=event.resolution,
+                signals=self._signals(event, link, bot=bot, echo=plan.echo),
                 jobs=tuple(jobs),
                 detail=_detail(event, plan.echo, plan.stale),
             )
@@ -127,6 +132,22 @@ class SyncHandlers(OutboundSync):
             if applied:
                 return
         raise RetryableError(f"concurrent Jira events for issue {event.issue_id}; retrying")
+
+    def _signals(
+        self, event: JiraEvent, link: LinkRecord, *, bot: str, echo: bool
+    ) -> tuple[SlaSignal, ...]:
+        """The SLA facts the event carries, for a tracked ticket; the bridge's own changes (and
+        echoes without an author) never count as a response."""
+        if link.sla_started_at is None:
+            return ()
+        found = signals_from_jira(
+            event, bridge_account=bot, pause_statuses=self.settings.sla.pause_statuses
+        )
+        return tuple(
+            SlaSignal(kind=signal.kind.value, at=signal.at)
+            for signal in found
+            if not (echo and signal.kind in RESPONSES)
+        )
 
     def _jobs_for(
         self, resolve: bool, explain: bool, event: JiraEvent, link: LinkRecord, now: datetime

@@ -151,7 +151,12 @@ class Handlers:
 def _due(deadlines: Deadlines) -> LinkDeadlines:
     """The SLA clock's deadlines as the link keeps them."""
     return LinkDeadlines(
-        first_response_due=deadlines.first_response_due, resolution_due=deadlines.resolution_due
+        first_response_due=deadlines.first_response_due,
+        resolution_due=deadlines.resolution_due,
+        started_at=deadlines.started_at,
+        first_response=deadlines.first_response,
+        resolution=deadlines.resolution,
+        calendar=deadlines.calendar,
     )
 
 

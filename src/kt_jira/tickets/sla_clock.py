@@ -47,7 +47,8 @@ class SlaState(Enum):
 
 
 _RANK = {kind: rank for rank, kind in enumerate(SignalKind)}
-_RESPONSES = frozenset({SignalKind.LEFT_TODO, SignalKind.ASSIGNED, SignalKind.HUMAN_COMMENT})
+#: The signals that count as a first response.
+RESPONSES = frozenset({SignalKind.LEFT_TODO, SignalKind.ASSIGNED, SignalKind.HUMAN_COMMENT})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -143,7 +144,7 @@ def evaluate(
     pauses: list[_Span] = []
     done_gaps: list[_Span] = []
     for at, _, kind in happened:
-        if kind in _RESPONSES:
+        if kind in RESPONSES:
             responded = responded or at
         elif kind is SignalKind.PAUSED:
             pause_since = pause_since or at

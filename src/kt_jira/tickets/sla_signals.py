@@ -17,9 +17,7 @@ from collections.abc import Collection
 from datetime import datetime
 
 from kt_jira.events.jira import JiraEvent, JiraEventType
-from kt_jira.tickets.sla_clock import Signal, SignalKind
-
-_RESPONSES = frozenset({SignalKind.LEFT_TODO, SignalKind.ASSIGNED, SignalKind.HUMAN_COMMENT})
+from kt_jira.tickets.sla_clock import RESPONSES, Signal, SignalKind
 
 
 def signals_from_jira(
@@ -48,7 +46,7 @@ def signals_from_jira(
     elif event.type is JiraEventType.COMMENT_CREATED:
         kinds.append(SignalKind.HUMAN_COMMENT)
     by_bridge = bool(bridge_account) and event.actor_id == bridge_account
-    return [Signal(kind=kind, at=at) for kind in kinds if not (by_bridge and kind in _RESPONSES)]
+    return [Signal(kind=kind, at=at) for kind in kinds if not (by_bridge and kind in RESPONSES)]
 
 
 def _when(event: JiraEvent) -> datetime | None:

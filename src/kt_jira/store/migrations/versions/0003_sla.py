@@ -36,7 +36,6 @@ def _id() -> sa.Column[int]:
     return sa.Column("id", ID, primary_key=True, autoincrement=True)
 
 
-
 def upgrade() -> None:
     for name, kind in LINK_COLUMNS:
         op.add_column("links", sa.Column(name, kind, nullable=True))

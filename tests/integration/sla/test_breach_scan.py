@@ -1,0 +1,130 @@
+"""The breach scan end to end on a clock the test moves: the bridge creates the ticket in the
+strict Jira sandbox, the scan finds each breach as the clock passes its deadline, and the
+``sla_action`` job labels and comments the ticket once per target, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from kt_jira.sandbox import SandboxIssue
+from kt_jira.sandbox.jira.state import HUMAN
+from kt_jira.sla.actions import plain_text
+from tests.support.clock import ManualClock
+from tests.support.sync import HarnessFactory, SyncHarness
+
+NO_WARNINGS = {"at_risk": None}
+
+
+def sla_comments(harness: SyncHarness, issue: SandboxIssue) -> list[str]:
+    live = harness.jira.issue(issue.id)
+    assert live is not None
+    return [
+        plain_text(c["body"])
+        for c in harness.bot_comments(live)
+        if " SLA " in plain_text(c["body"])
+    ]
+
+
+def labels(harness: SyncHarness, issue: SandboxIssue) -> list[str]:
+    live = harness.jira.issue(issue.id)
+    assert live is not None
+    return live.labels
+
+
+async def scan(harness: SyncHarness) -> int:
+    report = await harness.bridge.sla.run_locked()
+    assert report is not None
+    await harness.settle()
+    return report.acted
+
+
+async def test_each_breach_is_labelled_and_commented_once(make_harness: HarnessFactory) -> None:
+    clock = ManualClock()
+    harness = await make_harness(clock=clock, sla=NO_WARNINGS)
+    issue = await harness.ticket("esc_sla_breach", action="block")  # first response 15m, 1h
+
+    clock.advance(minutes=14)
+    assert await scan(harness) == 0
+    assert sla_comments(harness, issue) == []
+
+    clock.advance(minutes=2)
+    assert await scan(harness) == 1
+    assert "sla-breached" in labels(harness, issue)
+    [first] = sla_comments(harness, issue)
+    assert first.startswith("First response SLA breached: the target was 15 minutes, missed by")
+
+    for _ in range(3):  # later scans find nothing new to do
+        assert await scan(harness) == 0
+    assert len(sla_comments(harness, issue)) == 1
+
+    clock.advance(minutes=45)
+    assert await scan(harness) == 1
+    comments = sla_comments(harness, issue)
+    assert len(comments) == 2
+    assert comments[1].startswith("Resolution SLA breached: the target was 1 hour, missed by")
+    assert labels(harness, issue).count("sla-breached") == 1
+
+    link = await harness.bridge.store.links.get("esc_sla_breach")
+    assert link is not None
+    assert link.breached_at is not None
+    assert link.first_response_due is not None
+    assert link.breached_at == link.first_response_due
+    trail = await harness.bridge.store.audit.list(entity_id="esc_sla_breach", limit=200)
+    assert sorted(r.detail["target"] for r in trail if r.action == "sla_breached") == [
+        "first_response",
+        "resolution",
+    ]
+    metrics = harness.bridge.metrics.render().decode()
+    assert 'kt_jira_sla_breaches_total{target="first_response"} 1.0' in metrics
+    assert 'kt_jira_sla_breaches_total{target="resolution"} 1.0' in metrics
+    assert await harness.dead_jobs() == []
+
+
+async def test_no_action_on_a_ticket_handled_in_time(make_harness: HarnessFactory) -> None:
+    clock = ManualClock()
+    harness = await make_harness(clock=clock)
+    issue = await harness.ticket("esc_sla_in_time", action="block")
+    harness.jira.comment_issue(issue.key, "Looking into it")  # a person responds
+    await harness.settle()
+    for status in ("In Progress", "Under Review", "Resolved"):
+        harness.jira.transition_issue(issue.key, status)
+    await harness.settle()
+
+    clock.advance(hours=3)  # long past both deadlines
+    assert await scan(harness) == 0
+    assert sla_comments(harness, issue) == []
+    assert "sla-breached" not in labels(harness, issue)
+    link = await harness.bridge.store.links.get("esc_sla_in_time")
+    assert link is not None
+    assert link.breached_at is None
+    assert link.sla_settled_at is not None  # not read by later scans
+
+
+async def test_the_bridges_own_comments_are_not_a_response(make_harness: HarnessFactory) -> None:
+    clock = ManualClock()
+    harness = await make_harness(clock=clock)  # at-risk warnings on (75 %)
+    issue = await harness.ticket("esc_sla_bot", action="block")
+
+    clock.advance(minutes=12)  # 80 % of the 15-minute first response
+    assert await scan(harness) == 1
+    [warning] = sla_comments(harness, issue)
+    assert warning.startswith("First response SLA at risk: ")
+    assert "minutes left of the 15 minutes target (deadline " in warning
+    assert "sla-at-risk" in labels(harness, issue)
+
+    clock.advance(minutes=4)  # the warning (the bridge's comment) did not stop the clock
+    assert await scan(harness) == 1
+    assert sla_comments(harness, issue)[-1].startswith("First response SLA breached")
+
+
+async def test_a_human_assignee_meets_first_response(make_harness: HarnessFactory) -> None:
+    clock = ManualClock()
+    harness = await make_harness(clock=clock, sla=NO_WARNINGS)
+    issue = await harness.ticket("esc_sla_assign", action="block")
+    harness.jira.assign_issue(issue.key, HUMAN.account_id)
+    await harness.settle()
+
+    clock.advance(minutes=30)  # first response met by the assignment; resolution still running
+    assert await scan(harness) == 0
+    clock.advance(minutes=31)
+    assert await scan(harness) == 1
+    [breach] = sla_comments(harness, issue)
+    assert breach.startswith("Resolution SLA breached")
