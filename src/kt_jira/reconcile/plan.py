@@ -14,6 +14,7 @@ from typing import Any
 
 from kt_jira.jobs import Kind
 from kt_jira.render.sanitise import correlation_label
+from kt_jira.tickets.sla_clock import Signal
 
 OPEN = "open"
 CLOSED = frozenset({"resolved", "expired"})
@@ -67,6 +68,9 @@ class JiraIssue:
     status: str = ""
     resolution: str = ""
     marker_ids: tuple[str, ...] = ()  #: escalation ids in the Escalation ID field (field marker)
+    category: str = ""  #: statusCategory.key: new, indeterminate or done
+    resolved_at: datetime | None = None  #: resolutiondate
+    category_changed_at: datetime | None = None  #: statuscategorychangedate
 
 
 class ActionKind(StrEnum):
@@ -100,6 +104,7 @@ class Plan:
     keeptrusts_open: int
     local_checked: int
     jira_issues: int
+    sla_signals: tuple[tuple[str, Signal], ...] = ()  #: (escalation id, fact) webhooks missed
 
     def of(self, kind: ActionKind) -> list[Action]:
         return [a for a in self.actions if a.kind is kind]

@@ -38,14 +38,23 @@ from kt_jira.reconcile.plan import (
     plan,
 )
 from kt_jira.reconcile.report import NoProgress, Outcome, Progress, Report, Status
+from kt_jira.reconcile.signals import sla_facts
 from kt_jira.reconcile.source import KeeptrustsReader, jira_issue
 from kt_jira.render.sanitise import jql_string, project_jql
-from kt_jira.store import Store
+from kt_jira.store import SlaSignal, Store
 from kt_jira.tickets.sla import parse_duration
 
 LOCK = "reconcile"
 JOB_KINDS = (Kind.CREATE_ISSUE, Kind.RESOLVE_JIRA, Kind.RESOLVE_KEEPTRUSTS)
-SEARCH_FIELDS = ("labels", "created", "updated", "status", "resolution")
+SEARCH_FIELDS = (
+    "labels",
+    "created",
+    "updated",
+    "status",
+    "resolution",
+    "resolutiondate",
+    "statuscategorychangedate",
+)
 log = structlog.get_logger("kt_jira.reconcile")
 
 
@@ -107,6 +116,8 @@ class Reconciler:
                 pair = [action] + ([found.actions[follow]] if follow is not None else [])
                 outcomes += await self._carry_out(pair, now, dry_run=dry_run)
             self.progress.advance()
+        if not dry_run:
+            await self._record_sla(found, now)
         if not dry_run and any(o.status is Status.DONE for o in outcomes):
             self.on_enqueue()
         return Report(
@@ -162,7 +173,7 @@ class Reconciler:
             escalation_ids=list(ids), kinds=JOB_KINDS
         )
         jira = self.settings.jira
-        return plan(
+        found = plan(
             keeptrusts_open=open_upstream,
             local=local,
             jira_issues=issues,
@@ -171,6 +182,16 @@ class Reconciler:
             jobs={key: _state(values) for key, values in statuses.items()},
             grace=timedelta(seconds=jira.timeout_seconds + jira.search_consistency_delay_seconds),
         )
+        return replace(found, sla_signals=sla_facts(local, issues))
+
+    async def _record_sla(self, found: Plan, now: datetime) -> None:
+        """Give the SLA clocks the dated facts webhooks may have missed (kept once each)."""
+        by_escalation: dict[str, list[SlaSignal]] = {}
+        for escalation_id, signal in found.sla_signals:
+            stored = SlaSignal(kind=signal.kind.value, at=signal.at)
+            by_escalation.setdefault(escalation_id, []).append(stored)
+        for escalation_id, signals in by_escalation.items():
+            await self.store.sla.record(escalation_id, signals, now=now)
 
     async def _search(self, since: timedelta) -> list[JiraIssue]:
         minutes = max(1, math.ceil(since.total_seconds() / 60))

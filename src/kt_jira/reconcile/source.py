@@ -131,6 +131,9 @@ def jira_issue(raw: Any, marker_fields: Sequence[str] = ()) -> JiraIssue | None:
         marker_ids=tuple(
             v.strip() for f in marker_fields if isinstance(v := fields.get(f), str) and v.strip()
         ),
+        category=str(category),
+        resolved_at=_jira_time(str(fields.get("resolutiondate") or "")),
+        category_changed_at=_jira_time(str(fields.get("statuscategorychangedate") or "")),
     )
 
 

@@ -4,6 +4,10 @@ strict Jira sandbox, the scan finds each breach as the clock passes its deadline
 
 from __future__ import annotations
 
+import asyncio
+
+from kt_jira.reconcile.reconciler import Reconciler
+from kt_jira.reconcile.source import KeeptrustsReader
 from kt_jira.sandbox import SandboxIssue
 from kt_jira.sandbox.jira.state import HUMAN
 from kt_jira.sla.actions import plain_text
@@ -128,3 +132,32 @@ async def test_a_human_assignee_meets_first_response(make_harness: HarnessFactor
     assert await scan(harness) == 1
     [breach] = sla_comments(harness, issue)
     assert breach.startswith("Resolution SLA breached")
+
+
+async def test_reconcile_gives_the_clocks_what_webhooks_missed(
+    make_harness: HarnessFactory,
+) -> None:
+    clock = ManualClock()
+    harness = await make_harness(clock=clock, sla=NO_WARNINGS)
+    issue = await harness.ticket("esc_sla_missed", action="block")
+    harness.jira.webhooks.hold = True
+    harness.jira.transition_issue(issue.key, "In Progress")  # a person starts work...
+    assert harness.jira.webhooks.discard() == 1  # ...and Jira never tells the bridge
+    harness.jira.webhooks.hold = False
+    await asyncio.sleep(0.3)  # the sandbox's search lags like Jira's
+
+    clock.advance(minutes=5)
+    async with KeeptrustsReader.open(harness.bridge.settings) as reader:
+        reconciler = Reconciler(
+            settings=harness.bridge.settings,
+            store=harness.bridge.store,
+            jira=harness.bridge.jira,
+            keeptrusts=reader,
+            clock=clock,
+        )
+        await reconciler.run()
+    clock.advance(minutes=11)  # past the 15-minute first response
+    assert await scan(harness) == 0
+    assert sla_comments(harness, issue) == []
+    row = next(r for r in await harness.bridge.store.sla.clocks() if r.link.issue_id == issue.id)
+    assert [s.kind for s in row.signals] == ["left to-do"]

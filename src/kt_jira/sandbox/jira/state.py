@@ -81,6 +81,7 @@ class SandboxIssue:
     creator: str
     resolution_id: str | None = None
     resolved: float | None = None
+    category_changed: float | None = None  #: statuscategorychangedate: the category last changed
     comments: list[JsonDict] = field(default_factory=list)
     watchers: list[str] = field(default_factory=list)
     changelog: list[JsonDict] = field(default_factory=list)
@@ -104,6 +105,7 @@ class SandboxIssue:
             creator=self.creator,
             resolution_id=self.resolution_id,
             resolved=self.resolved,
+            category_changed=self.category_changed,
             comments=list(self.comments),
             watchers=list(self.watchers),
         )
@@ -249,6 +251,9 @@ class JiraState:
         if errors:
             return 400, {"errorMessages": [], "errors": errors}
         start, old_status = len(issue.changelog), issue.status_id
+        before, after = workflow.find_status(old_status), workflow.find_status(step.to)
+        if before is None or after is None or before.category != after.category:
+            issue.category_changed = self.clock()
         issue.status_id = step.to
         self._log(issue, actor, "status", old_status, step.to)
         if step.clears_resolution:

@@ -152,6 +152,7 @@ def issue_fields(state: JiraState, issue: SandboxIssue, base: str) -> JsonDict:
         ],
         "resolution": named_json(resolution, base, "resolution") if resolution else None,
         "resolutiondate": jira_time(issue.resolved) if issue.resolved else None,
+        "statuscategorychangedate": jira_time(issue.category_changed or issue.created),
         "status": status_json(status, base),
         "created": jira_time(issue.created),
         "updated": jira_time(issue.updated),

@@ -192,6 +192,12 @@ class JiraWebhookSender:
         for delivery in held:
             await self._deliver(delivery)
 
+    def discard(self) -> int:
+        """Forget what was held, as a Jira that gave up on an unreachable receiver; returns how
+        many deliveries were lost."""
+        lost, self._held = len(self._held), []
+        return lost
+
     async def drain(self) -> None:
         """Wait until every delivery started so far has finished (including retries)."""
         while self._tasks:
