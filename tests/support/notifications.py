@@ -4,6 +4,7 @@ POST, verifies Standard Webhooks signatures with ``kt_jira.signing`` and fails o
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -92,9 +93,11 @@ class Receiver:
 
     With ``secrets``, each request is verified the Standard Webhooks way at ``clock()``; one
     that no secret verifies is recorded and answered 401, as a careful receiver would.
+    ``delay`` holds every answer back (to make the sender time out after sending).
     """
 
     secrets: tuple[str, ...] = ()
+    delay: float = 0.0
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     received: list[Received] = field(default_factory=list)
     _answers: list[tuple[int, dict[str, str], str]] = field(default_factory=list)
@@ -113,6 +116,7 @@ class Receiver:
         headers = {name.lower(): value for name, value in request.headers.items()}
         verified = self._verify(body, headers)
         self.received.append(Received(request.url.path, headers, body, verified))
+        await asyncio.sleep(self.delay)
         if self.secrets and verified is None:
             return PlainTextResponse("invalid signature", status_code=401)
         if self._answers:
