@@ -127,13 +127,14 @@ class Notifier(HttpSession):
             target=event.get("target"),
             action=event.get("action"),
         )
-        delivery = self._delivery(job.job_key, channel, event)
-        if delivery is None or (is_at_risk(event) and not self.settings.at_risk):
-            off = f"sla.notify.{channel}" if delivery is None else "sla.notify.at_risk"
-            bound.info("sla.notify_skipped", reason=f"{off} is not configured or off")
-            self._count(channel, "skipped")
+        if is_at_risk(event) and not self.settings.at_risk:
+            self._skip(bound, channel, "at-risk notifications are off (sla.notify.at_risk)")
             return
         try:
+            delivery = self._delivery(job.job_key, channel, event)
+            if delivery is None:
+                self._skip(bound, channel, f"sla.notify.{channel} is not configured")
+                return
             await self._post(delivery)
         except RetryableError:
             self._count(channel, "retry")
@@ -188,6 +189,10 @@ class Notifier(HttpSession):
             raise _transport_error(exc, delivery, url) from None
         log.warning("sla.notify_rejected", channel=delivery.channel, status=response.status_code)
         raise _status_error(response, delivery, excerpt, now=self.clock())
+
+    def _skip(self, bound: structlog.typing.FilteringBoundLogger, channel: str, why: str) -> None:
+        bound.info("sla.notify_skipped", reason=why)
+        self._count(channel, "skipped")
 
     def _count(self, channel: str, outcome: str) -> None:
         self.metrics.notifications.labels(channel=channel, outcome=outcome).inc()

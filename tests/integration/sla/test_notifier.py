@@ -179,11 +179,14 @@ async def test_a_secret_that_is_not_base64_is_a_config_error_naming_its_key(
 ) -> None:
     """A Standard Webhooks secret must be base64: ConfigError (a dead letter), nothing sent."""
     served, base = receiver
+    metrics = Metrics()
     new = jobs.sla_notify("webhook", sample_event(), run_at=NOW)
-    async with opened(webhook(f"{base}/hooks/sla", secret="not base64!"), clock) as notifier:
+    hook = webhook(f"{base}/hooks/sla", secret="not base64!")
+    async with opened(hook, clock, metrics) as notifier:
         with pytest.raises(ConfigError, match=r"^sla\.notify\.webhook\.secret: "):
             await notifier.send(as_claimed(new))
     assert served.received == []
+    assert counted(metrics, "webhook", "failed") == 1
 
 
 async def test_slack_receives_the_incoming_webhook_message(
