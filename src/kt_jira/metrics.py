@@ -38,6 +38,13 @@ class Metrics:
             ["target"],
             registry=self.registry,
         )
+        self.notifications = Counter(
+            "kt_jira_sla_notifications_total",
+            "SLA notifications by channel (webhook, slack) and outcome (sent, retry, failed, "
+            "skipped).",
+            ["channel", "outcome"],
+            registry=self.registry,
+        )
         self.intake_seconds = Histogram(
             "kt_jira_webhook_seconds",
             "Time to verify, persist and acknowledge a webhook.",

@@ -107,7 +107,8 @@ def sign(
     timestamp: int | None = None,
     msg_id: str = "msg_kt_jira",
 ) -> dict[str, str]:
-    """The headers a correct sender attaches; used by tests, benchmarks and the sandbox."""
+    """The headers a correct sender attaches: SLA notification webhooks (``sla.notifier``),
+    tests, benchmarks and the sandbox."""
     ts = timestamp if timestamp is not None else int(datetime.now(UTC).timestamp())
     if scheme.kind == "standard-webhooks":
         signature = standard_webhook(secret).sign(msg_id, datetime.fromtimestamp(ts, UTC), body)

@@ -106,6 +106,7 @@ class NotifySettings(_Strict):
     slack: SlackNotify | None = None
     # Which events notify: breaches always do when a channel is set; at-risk warnings opt in.
     at_risk: bool = False
+    timeout_seconds: float = Field(10.0, gt=0)  # per request; a timeout is retried
 
 
 class JsmFields(_Strict):
