@@ -23,8 +23,10 @@ from kt_jira.jira import JiraClient, JiraMetadata
 from kt_jira.keeptrusts import KeeptrustsClient
 from kt_jira.metrics import Metrics
 from kt_jira.reconcile.reconciler import run_periodically
+from kt_jira.signing import standard_webhook
 from kt_jira.sla import scan as sla_scan
 from kt_jira.sla.actions import SlaActions
+from kt_jira.sla.notifier import Notifier
 from kt_jira.sla.scan import SlaScan
 from kt_jira.store import Store, open_store
 from kt_jira.sync.inbound import SyncHandlers
@@ -50,6 +52,7 @@ def check_startup(settings: Settings) -> list[str]:
             "keeptrusts.webhook.insecure_allow_unsigned: true for a local experiment"
         )
     keeptrusts_verifier(webhook)  # resolves the secrets and checks they fit the scheme
+    _check_notify_secret(settings)
     warnings = []
     if webhook.insecure_allow_unsigned:
         warnings.append(
@@ -72,6 +75,17 @@ def check_startup(settings: Settings) -> list[str]:
             "in Jira reach Keeptrusts only through reconcile"
         )
     return warnings
+
+
+def _check_notify_secret(settings: Settings) -> None:
+    """A notification secret that cannot sign would only fail when the first breach is sent."""
+    hook = settings.sla.notify.webhook
+    if hook is None or hook.secret is None:
+        return
+    try:
+        standard_webhook(hook.secret.reveal())
+    except ValueError as exc:
+        raise ConfigError(f"{hook.secret.where or 'sla.notify.webhook.secret'}: {exc}") from exc
 
 
 @dataclass(kw_only=True)
@@ -103,6 +117,7 @@ class Bridge:
             async with (
                 JiraClient(settings.jira, pause=store.pauses) as jira,
                 KeeptrustsClient(settings.keeptrusts) as keeptrusts,
+                Notifier(settings=settings.sla.notify, clock=clock, metrics=metrics) as notifier,
             ):
                 sync = SyncHandlers(
                     settings=settings, store=store, jira=jira, keeptrusts=keeptrusts, clock=clock
@@ -118,7 +133,12 @@ class Bridge:
                 actions = SlaActions(settings=settings, store=store, jira=jira, clock=clock)
                 worker = Worker(
                     store=store,
-                    handlers={**handlers.table(), **sync.table(), **actions.table()},
+                    handlers={
+                        **handlers.table(),
+                        **sync.table(),
+                        **actions.table(),
+                        **notifier.table(),
+                    },
                     settings=settings.worker,
                     metrics=metrics,
                     clock=clock,

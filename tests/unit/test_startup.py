@@ -41,3 +41,26 @@ def test_unreadable_jira_webhook_secret_only_closes_jira_intake() -> None:
     warnings = check_startup(settings)
     assert any("KT_UNSET_B2" in w and "404" in w for w in warnings)
     assert jira_secrets(settings) == []
+
+
+def test_a_notification_secret_that_cannot_sign_refuses_to_start() -> None:
+    """sla.notify.webhook.secret must be Standard Webhooks base64; the error names the key, never
+    the value."""
+    settings = settings_from_dict(
+        {
+            "keeptrusts": {
+                "webhook": {"secrets": [SecretRef.literal("whsec_MfKQ9r8GKYqrTwjUPD8I")]}
+            },
+            "sla": {
+                "notify": {
+                    "webhook": {
+                        "url": SecretRef.literal("https://hooks.example.com/sla"),
+                        "secret": SecretRef.literal("not base64!"),
+                    }
+                }
+            },
+        }
+    )
+    with pytest.raises(ConfigError, match=r"must be base64") as caught:
+        check_startup(settings)
+    assert "not base64!" not in str(caught.value)

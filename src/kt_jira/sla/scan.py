@@ -20,8 +20,9 @@ import structlog
 
 from kt_jira import jobs
 from kt_jira.config.models import Settings
-from kt_jira.jobs import NewJob, SlaActionPayload
+from kt_jira.jobs import SlaActionPayload
 from kt_jira.metrics import Metrics
+from kt_jira.sla.notify import notify_jobs
 from kt_jira.sla.plan import BREACHED, Action, Clock, actions_due, notification, settled, status_of
 from kt_jira.store import SlaClockRow, Store
 from kt_jira.tickets.calendar import BusinessCalendar
@@ -120,7 +121,9 @@ class SlaScan:
             "comment": action.comment if sla.comment else "",
         }
         event = notification(clock, action, issue_url=self._browse(clock.issue_key), now=now)
-        work = [jobs.sla_action(payload, run_at=now), *self._notify(event, action, now)]
+        at_risk = action.action != BREACHED
+        notices = notify_jobs(sla.notify, event, at_risk=at_risk, run_at=now)
+        work = [jobs.sla_action(payload, run_at=now), *notices]
         taken = await self.store.sla.act(
             clock.escalation_id,
             target=action.target,
@@ -139,15 +142,6 @@ class SlaScan:
                      issue_key=clock.issue_key, target=action.target,
                      due=action.due.isoformat())  # fmt: skip
         return taken
-
-    def _notify(self, event: dict[str, object], action: Action, now: datetime) -> list[NewJob]:
-        notify = self.settings.sla.notify
-        if action.action != BREACHED and not notify.at_risk:
-            return []
-        channels = [
-            name for name, on in (("webhook", notify.webhook), ("slack", notify.slack)) if on
-        ]
-        return [jobs.sla_notify(channel, event, run_at=now) for channel in channels]
 
     def _browse(self, issue_key: str) -> str:
         return f"{self.settings.jira.url.rstrip('/')}/browse/{issue_key}"

@@ -5,13 +5,16 @@ strict Jira sandbox, the scan finds each breach as the clock passes its deadline
 from __future__ import annotations
 
 import asyncio
+import json
 
+from kt_jira.config.secrets import SecretRef
 from kt_jira.reconcile.reconciler import Reconciler
 from kt_jira.reconcile.source import KeeptrustsReader
-from kt_jira.sandbox import SandboxIssue
+from kt_jira.sandbox import SandboxIssue, serve_app
 from kt_jira.sandbox.jira.state import HUMAN
 from kt_jira.sla.actions import plain_text
 from tests.support.clock import ManualClock
+from tests.support.notifications import Receiver
 from tests.support.sync import HarnessFactory, SyncHarness
 
 NO_WARNINGS = {"at_risk": None}
@@ -161,3 +164,36 @@ async def test_reconcile_gives_the_clocks_what_webhooks_missed(
     assert sla_comments(harness, issue) == []
     row = next(r for r in await harness.bridge.store.sla.clocks() if r.link.issue_id == issue.id)
     assert [s.kind for s in row.signals] == ["left to-do"]
+
+
+async def test_a_breach_notifies_each_channel_once(make_harness: HarnessFactory) -> None:
+    clock = ManualClock()
+    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    signed, slack_site = Receiver(secrets=(secret,), clock=clock), Receiver()
+    async with serve_app(signed.app) as url, serve_app(slack_site.app) as slack_url:
+        notify = {
+            "webhook": {
+                "url": SecretRef.literal(f"{url}/sla"),
+                "secret": SecretRef.literal(secret),
+            },
+            "slack": {"url": SecretRef.literal(f"{slack_url}/slack"), "channel": "#ai-critical"},
+        }
+        harness = await make_harness(clock=clock, sla={**NO_WARNINGS, "notify": notify})
+        issue = await harness.ticket("esc_sla_notify", action="block", policy_name="pii <b>")
+        clock.advance(minutes=16)
+        assert await scan(harness) == 1
+        assert await scan(harness) == 0
+    [webhook] = signed.received
+    [posted] = slack_site.received
+    assert webhook.verified_by is not None
+    event = webhook.json()
+    assert (event["type"], event["target"], event["issue_key"]) == (
+        "sla.breached",
+        "first_response",
+        issue.key,
+    )
+    assert event["issue_url"].endswith(f"/browse/{issue.key}")
+    slack = posted.json()
+    assert slack["channel"] == "#ai-critical"
+    assert "pii &lt;b&gt;" in json.dumps(slack)
+    assert await harness.dead_jobs() == []
