@@ -26,7 +26,8 @@ class Faults:
     error_rate: float = 0.0
     outage: bool = False
     outage_retry_after: int | None = None
-    slow_after_commit: int = 0
+    slow_after_commit: int = 0  #: creates held (committed) past the client's timeout
+    slow_comment_commits: int = 0  #: likewise for comments
     slow_seconds: float = 0.0
     fail_next: list[int] = field(default_factory=list)
     seed: int = 0
@@ -52,6 +53,13 @@ class Faults:
         self.slow_after_commit -= 1
         return self.slow_seconds
 
+    def take_slow_comment(self) -> float:
+        """Seconds to hold a committed comment before answering (0.0 when not armed)."""
+        if self.slow_comment_commits <= 0:
+            return 0.0
+        self.slow_comment_commits -= 1
+        return self.slow_seconds
+
     def reset(self) -> None:
         """Switch every fault off (the seed is kept and the generator restarted)."""
         self.latency = 0.0
@@ -59,6 +67,7 @@ class Faults:
         self.outage = False
         self.outage_retry_after = None
         self.slow_after_commit = 0
+        self.slow_comment_commits = 0
         self.slow_seconds = 0.0
         self.fail_next = []
         self.rng = random.Random(self.seed)
@@ -74,6 +83,7 @@ class Faults:
             outage=self.outage,
             outage_retry_after=self.outage_retry_after,
             slow_after_commit=self.slow_after_commit,
+            slow_comment_commits=self.slow_comment_commits,
             slow_seconds=self.slow_seconds,
             fail_next=list(self.fail_next),
             seed=self.seed,
@@ -95,6 +105,7 @@ class Faults:
             "outage": self.outage,
             "outage_retry_after": self.outage_retry_after,
             "slow_after_commit": self.slow_after_commit,
+            "slow_comment_commits": self.slow_comment_commits,
             "slow_seconds": self.slow_seconds,
             "fail_next": list(self.fail_next),
             "seed": self.seed,
@@ -128,7 +139,7 @@ def _apply(faults: Faults, key: str, value: object) -> None:
         faults.outage = value
     elif key == "outage_retry_after":
         faults.outage_retry_after = None if value is None else _integer(key, value)
-    elif key in ("slow_after_commit", "seed"):
+    elif key in ("slow_after_commit", "slow_comment_commits", "seed"):
         setattr(faults, key, _integer(key, value))
     elif key == "fail_next":
         if not isinstance(value, list) or not all(

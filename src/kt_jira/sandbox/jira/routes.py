@@ -171,6 +171,9 @@ async def add_comment(call: RestCall) -> Response:
     if error:
         return errors(400, comment=error)
     entry = call.state.comment(issue, body, call.actor)
+    delay = call.faults.take_slow_comment()
+    if delay > 0:
+        await _hold(call.request, delay)
     return JSONResponse(comment_json(call.state, entry, issue, call.base), status_code=201)
 
 
