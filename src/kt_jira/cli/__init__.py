@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import sys
 
-from kt_jira.cli import content, demo, jobs, reconcile, service, setup
+from kt_jira.cli import content, demo, jobs, reconcile, service, setup, sla
 from kt_jira.cli.common import app
 
-__all__ = ["app", "content", "demo", "jobs", "main", "reconcile", "service", "setup"]
+__all__ = ["app", "content", "demo", "jobs", "main", "reconcile", "service", "setup", "sla"]
 
 
 def main() -> None:
