@@ -197,3 +197,28 @@ async def test_a_breach_notifies_each_channel_once(make_harness: HarnessFactory)
     assert slack["channel"] == "#ai-critical"
     assert "pii &lt;b&gt;" in json.dumps(slack)
     assert await harness.dead_jobs() == []
+
+
+async def test_waiting_for_customer_stops_the_clocks(make_harness: HarnessFactory) -> None:
+    clock = ManualClock()
+    waiting = {**NO_WARNINGS, "pause_statuses": ["waiting for customer"]}
+    harness = await make_harness(clock=clock, sla=waiting)
+    harness.jira.state.clock = lambda: clock.now.timestamp()  # Jira's changes on the same clock
+    issue = await harness.ticket("esc_sla_pause", action="block")  # 15 min / 1 h
+
+    async def move(status: str, *, after: float) -> None:
+        clock.advance(minutes=after)
+        harness.jira.transition_issue(issue.key, status)
+        await harness.settle()
+
+    await move("In Progress", after=5)  # the first response, at 5 minutes
+    await move("Waiting for customer", after=5)  # both clocks stop at 10 minutes
+    clock.advance(hours=3)
+    assert await scan(harness) == 0
+    await move("In Progress", after=0)  # 50 minutes of resolution time left
+    clock.advance(minutes=49)
+    assert await scan(harness) == 0
+    clock.advance(minutes=2)
+    assert await scan(harness) == 1
+    [breach] = sla_comments(harness, issue)
+    assert breach.startswith("Resolution SLA breached: the target was 1 hour, missed by 1 minute")
