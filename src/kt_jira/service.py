@@ -150,6 +150,7 @@ class Bridge:
                     settings=settings,
                     store=store,
                     metrics=metrics,
+                    jira=jira,
                     clock=clock,
                     on_enqueue=worker.wake,
                 )

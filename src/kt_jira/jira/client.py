@@ -49,6 +49,9 @@ WEBHOOKS_PATH = {
 CREATEMETA_PAGE_SIZE = 200
 
 
+SERVICEDESK_PREFIX = "/rest/servicedeskapi"  # the same on Cloud and Data Center
+
+
 class JiraClient(HttpSession):
     """Talks to one Jira site; open it with ``async with JiraClient(...) as jira:``.
 
@@ -176,6 +179,19 @@ class JiraClient(HttpSession):
     async def comments(self, id_or_key: str) -> list[dict[str, Any]]:
         """``GET /issue/{id}/comment``, every page: bodies are ADF on Cloud, wiki on DC."""
         return await self._pages(f"/issue/{_seg(id_or_key)}/comment", keys=("comments",))
+
+    async def request_slas(self, id_or_key: str) -> list[dict[str, Any]]:
+        """Service Management's SLAs of an issue (``GET /rest/servicedeskapi/request/{key}/sla``),
+        every page; a 404 means the issue is not a service-desk request."""
+        items: list[dict[str, Any]] = []
+        path = f"/request/{_seg(id_or_key)}/sla"
+        while True:
+            params = {"start": len(items), "limit": 50}
+            data = await self._request("GET", path, params=params, prefix=SERVICEDESK_PREFIX) or {}
+            page = [item for item in data.get("values") or [] if isinstance(item, dict)]
+            items.extend(page)
+            if not page or data.get("isLastPage", True) is not False:
+                return items
 
     async def add_watcher(self, id_or_key: str, user: str) -> None:
         """``POST /issue/{id}/watchers``: an accountId on Cloud, a user name on Data Center."""

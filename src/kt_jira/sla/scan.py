@@ -20,13 +20,16 @@ import structlog
 
 from kt_jira import jobs
 from kt_jira.config.models import Settings
+from kt_jira.errors import ConfigError, KtJiraError
+from kt_jira.jira import JiraClient
 from kt_jira.jobs import SlaActionPayload
 from kt_jira.metrics import Metrics
+from kt_jira.sla.jsm import jsm_status
 from kt_jira.sla.notify import notify_jobs
 from kt_jira.sla.plan import BREACHED, Action, Clock, actions_due, notification, settled, status_of
 from kt_jira.store import SlaClockRow, Store
 from kt_jira.tickets.calendar import BusinessCalendar
-from kt_jira.tickets.sla_clock import SignalKind
+from kt_jira.tickets.sla_clock import SignalKind, SlaStatus
 
 log = structlog.get_logger("kt_jira.sla")
 LOCK = "sla-scan"
@@ -51,6 +54,7 @@ class SlaScan:
     settings: Settings
     store: Store
     metrics: Metrics
+    jira: JiraClient | None = None  #: needed by ``sla.mode: jsm`` only
     clock: Callable[[], datetime] = utcnow
     on_enqueue: Callable[[], None] = lambda: None
     extra: list[Callable[[datetime], Awaitable[int]]] = field(default_factory=list)
@@ -96,7 +100,13 @@ class SlaScan:
         if clock.calendar and clock.calendar not in calendars:
             log.warning("sla.calendar_missing", escalation_id=clock.escalation_id,
                         calendar=clock.calendar)  # fmt: skip
-        status = status_of(clock, signal_rows(row), calendars, at_risk=sla.at_risk, now=now)
+        if sla.mode == "jsm":
+            found = await self._jsm(row)
+            if found is None:
+                return 0, False
+            status = found
+        else:
+            status = status_of(clock, signal_rows(row), calendars, at_risk=sla.at_risk, now=now)
         due = actions_due(
             status,
             [(a.target, a.action) for a in row.actions],
@@ -109,6 +119,25 @@ class SlaScan:
             if await self._act(clock, action, now):
                 acted += 1
         return acted, settled(status)
+
+    async def _jsm(self, row: SlaClockRow) -> SlaStatus | None:
+        """Service Management's own clocks for the ticket; ``None`` (logged) when unreadable."""
+        if self.jira is None:
+            raise ConfigError("sla.mode is jsm but the scan has no Jira client")
+        issue = row.link.issue_id or row.link.escalation_id
+        try:
+            values = await self.jira.request_slas(issue)
+        except KtJiraError as exc:
+            log.warning("sla.jsm_unreadable", escalation_id=row.link.escalation_id,
+                        issue_key=row.link.issue_key, error=str(exc))  # fmt: skip
+            return None
+        names = self.settings.sla.jsm_fields
+        return jsm_status(
+            values,
+            first_response=names.first_response,
+            resolution=names.resolution,
+            at_risk=self.settings.sla.at_risk,
+        )
 
     async def _act(self, clock: Clock, action: Action, now: datetime) -> bool:
         sla = self.settings.sla

@@ -10,11 +10,12 @@ import json
 from kt_jira.config.secrets import SecretRef
 from kt_jira.reconcile.reconciler import Reconciler
 from kt_jira.reconcile.source import KeeptrustsReader
-from kt_jira.sandbox import SandboxIssue, serve_app
+from kt_jira.sandbox import JiraSandbox, JiraSandboxSettings, SandboxIssue, serve_app
 from kt_jira.sandbox.jira.state import HUMAN
 from kt_jira.sla.actions import plain_text
 from tests.support.clock import ManualClock
 from tests.support.notifications import Receiver
+from tests.support.running import sandbox_validator
 from tests.support.sync import HarnessFactory, SyncHarness
 
 NO_WARNINGS = {"at_risk": None}
@@ -222,3 +223,32 @@ async def test_waiting_for_customer_stops_the_clocks(make_harness: HarnessFactor
     assert await scan(harness) == 1
     [breach] = sla_comments(harness, issue)
     assert breach.startswith("Resolution SLA breached: the target was 1 hour, missed by 1 minute")
+
+
+async def test_jsm_mode_reads_service_managements_own_clocks(
+    make_harness: HarnessFactory,
+) -> None:
+    clock = ManualClock()
+    goals = (("Time to first response", 30 * 60.0), ("Time to resolution", 8 * 3600.0))
+    desk = JiraSandbox(
+        JiraSandboxSettings(search_lag=0.2, jsm_slas=goals, request_validator=sandbox_validator()),
+        clock=lambda: clock.now.timestamp(),
+    )
+    async with serve_app(desk.app) as url:
+        harness = await make_harness(
+            site=(desk, url), clock=clock, sla={**NO_WARNINGS, "mode": "jsm"}
+        )
+        issue = await harness.ticket("esc_sla_jsm", action="block")  # the rule says 15 minutes
+
+        clock.advance(minutes=20)
+        assert await scan(harness) == 0  # JSM's goal is 30 minutes, and JSM decides
+        clock.advance(minutes=11)
+        assert await scan(harness) == 1
+        [breach] = sla_comments(harness, issue)
+        assert breach.startswith(
+            "First response SLA breached: the target was 30 minutes, missed by 1 minute"
+        )
+        assert "sla-breached" in labels(harness, issue)
+        assert await scan(harness) == 0
+        await desk.webhooks.drain()
+    assert desk.contract_violations == []

@@ -16,6 +16,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from kt_jira.sandbox.jira import jsm
 from kt_jira.sandbox.jira.call import NO_ISSUE, Handler, RestCall, errors, page
 from kt_jira.sandbox.jira.dc import search_v2
 from kt_jira.sandbox.jira.jql import JqlError
@@ -253,6 +254,9 @@ DC_ROUTES: tuple[Route, ...] = tuple(
 )
 
 
+JSM_ROUTES: tuple[Route, ...] = (("GET", jsm.PATH, jsm.request_slas),)
+
+
 def rest_routes(flavor: str) -> tuple[Route, ...]:
     """The REST operations a site of ``flavor`` serves; anything else answers 404."""
-    return DC_ROUTES if flavor == "datacenter" else ROUTES
+    return (*(DC_ROUTES if flavor == "datacenter" else ROUTES), *JSM_ROUTES)

@@ -50,6 +50,8 @@ class JiraSandboxSettings:
     display_name: str = "kt-jira bot"
     public_url: str | None = None
     seed: int = 0
+    # A Service Management site: its SLAs by name with goal seconds (``jsm``); empty: none.
+    jsm_slas: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
