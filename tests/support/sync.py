@@ -63,7 +63,8 @@ def sync_settings(
         "sync": SYNC,
     }
     for section, values in extra.items():
-        data[section] = {**data.get(section, {}), **values}
+        merged = isinstance(values, dict) and isinstance(data.get(section), dict)
+        data[section] = {**data[section], **values} if merged else values
     return settings_from_dict(data)
 
 

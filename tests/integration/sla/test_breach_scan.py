@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 
 from kt_jira.config.secrets import SecretRef
 from kt_jira.reconcile.reconciler import Reconciler
@@ -252,3 +253,28 @@ async def test_jsm_mode_reads_service_managements_own_clocks(
         assert await scan(harness) == 0
         await desk.webhooks.drain()
     assert desk.contract_violations == []
+
+
+async def test_a_rules_business_calendar_keeps_holidays_off_the_clock(
+    make_harness: HarnessFactory,
+) -> None:
+    clock = ManualClock()
+    today = clock.now.date()
+    office = {"timezone": "UTC", "holidays": [today, today + timedelta(days=1)]}
+    rule = {
+        "name": "office-hours",
+        "match": {"action": "block"},
+        "set": {"issue_type": "Bug", "priority": "Highest", "sla_first_response": "15m",
+                "sla_calendar": "office"},
+    }  # fmt: skip
+    harness = await make_harness(
+        clock=clock, sla={**NO_WARNINGS, "calendars": {"office": office}}, rules=[rule]
+    )
+    issue = await harness.ticket("esc_sla_holiday", action="block")
+    link = await harness.bridge.store.links.get("esc_sla_holiday")
+    assert link is not None
+    assert (link.sla_calendar, link.sla_first_response) == ("office", timedelta(minutes=15))
+
+    clock.advance(hours=20)  # within today and tomorrow, both holidays: no working time yet
+    assert await scan(harness) == 0
+    assert sla_comments(harness, issue) == []
