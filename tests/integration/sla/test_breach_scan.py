@@ -278,3 +278,30 @@ async def test_a_rules_business_calendar_keeps_holidays_off_the_clock(
     clock.advance(hours=20)  # within today and tomorrow, both holidays: no working time yet
     assert await scan(harness) == 0
     assert sla_comments(harness, issue) == []
+
+
+async def test_breach_comments_are_wiki_markup_on_data_center(
+    make_harness: HarnessFactory,
+) -> None:
+    clock = ManualClock()
+    site = JiraSandbox(JiraSandboxSettings(flavor="datacenter", search_lag=0.2))
+    async with serve_app(site.app) as url:
+        harness = await make_harness(
+            site=(site, url),
+            clock=clock,
+            sla=NO_WARNINGS,
+            jira={"flavor": "datacenter", "pat": SecretRef.literal(site.settings.pat)},
+        )
+        issue = await harness.ticket("esc_sla_dc", action="block")
+        clock.advance(minutes=16)
+        assert await scan(harness) == 1
+        live = site.issue(issue.id)
+        assert live is not None
+        [comment] = harness.bot_comments(live)
+        assert isinstance(comment["body"], str)  # v2 takes wiki markup, and the sandbox checks it
+        assert comment["body"].startswith("First response SLA breached: the target was 15 minutes")
+        assert "sla-breached" in live.labels
+        # The resolution target breaches an hour in, commented the same way.
+        clock.advance(minutes=45)
+        assert await scan(harness) == 1
+        await site.webhooks.drain()
