@@ -7,7 +7,7 @@ no-op. A key's format is part of the stored data: change it only with a migratio
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -28,6 +28,8 @@ class Kind(StrEnum):
     EXPLAIN_REOPEN = "explain_reopen"  #: a ticket reopened after a final Keeptrusts resolve
     SLA_ACTION = "sla_action"  #: a breached (or at-risk) target: label and comment the ticket
     SLA_NOTIFY = "sla_notify"  #: tell a channel (signed webhook, Slack) about an SLA action
+    FEEDBACK_STORY = "feedback_story"  #: a policy's improvement Story, exactly once, linked
+    FEEDBACK_LINK = "feedback_link"  #: later false positives: link them to the Story, comment
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,6 +91,22 @@ class SlaNotifyPayload(TypedDict):
 
     channel: str
     event: dict[str, Any]
+
+
+class FeedbackStoryPayload(TypedDict):
+    """``feedback_story``: Story ``sequence`` of the policy whose name digests to ``policy_key``;
+    its members and facts are read from the store."""
+
+    policy_key: str
+    sequence: int
+
+
+class FeedbackLinkPayload(TypedDict):
+    """``feedback_link``: the escalations that joined the Story in one scan (one comment)."""
+
+    policy_key: str
+    sequence: int
+    escalation_ids: list[str]
 
 
 #: Joins a job's key and a stamp for a repeat of finished work (see ``again``).
@@ -157,6 +175,28 @@ def sla_notify(channel: str, event: Mapping[str, Any], *, run_at: datetime) -> N
     payload: SlaNotifyPayload = {"channel": channel, "event": dict(event)}
     parts = (channel, str(event["escalation_id"]), str(event["target"]), str(event["action"]))
     return _job(Kind.SLA_NOTIFY, parts, payload, run_at)
+
+
+def feedback_story(policy_key: str, sequence: int, *, run_at: datetime) -> NewJob:
+    """Create the policy's Story number ``sequence`` and link its tickets; once per Story."""
+    payload: FeedbackStoryPayload = {"policy_key": policy_key, "sequence": sequence}
+    return _job(Kind.FEEDBACK_STORY, (policy_key, str(sequence)), payload, run_at)
+
+
+def feedback_link(
+    policy_key: str, sequence: int, escalation_ids: Sequence[str], *, run_at: datetime
+) -> NewJob:
+    """Link one batch of later false positives to the Story, with one comment. The key names
+    the batch's first escalation: each escalation joins a Story once, so it names one batch."""
+    if not escalation_ids:
+        raise ValueError("a feedback_link job needs at least one escalation")
+    payload: FeedbackLinkPayload = {
+        "policy_key": policy_key,
+        "sequence": sequence,
+        "escalation_ids": list(escalation_ids),
+    }
+    parts = (policy_key, str(sequence), escalation_ids[0])
+    return _job(Kind.FEEDBACK_LINK, parts, payload, run_at)
 
 
 def again(job: NewJob, *, now: datetime) -> NewJob:

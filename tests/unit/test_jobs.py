@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from kt_jira import jobs
 
 T0 = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
@@ -65,3 +67,20 @@ def test_linking_a_jira_event_adds_the_escalation_and_keeps_the_key() -> None:
     linked = jobs.linked_to(event, "esc_1")
     assert linked.payload == {"event": {"issue_id": "10001"}, "escalation_id": "esc_1"}
     assert linked.job_key == event.job_key
+
+
+def test_feedback_jobs_are_keyed_by_story_and_batch() -> None:
+    """A Story's job is ``feedback_story:<policy key>:<sequence>``; a link job also names its
+    batch's first escalation, so each scan's batch runs once, and an empty batch is refused."""
+    story = jobs.feedback_story("ab12", 3, run_at=T0)
+    batch = jobs.feedback_link("ab12", 3, ["esc_7", "esc_8"], run_at=T0)
+    assert (story.kind, story.job_key, story.payload) == (
+        "feedback_story",
+        "feedback_story:ab12:3",
+        {"policy_key": "ab12", "sequence": 3},
+    )
+    assert (batch.kind, batch.job_key) == ("feedback_link", "feedback_link:ab12:3:esc_7")
+    assert batch.payload["escalation_ids"] == ["esc_7", "esc_8"]
+    assert jobs.feedback_link("ab12", 3, ["esc_9"], run_at=T0).job_key != batch.job_key
+    with pytest.raises(ValueError, match="at least one"):
+        jobs.feedback_link("ab12", 3, [], run_at=T0)

@@ -8,20 +8,25 @@ covers its window: until ``opened_at + window``, later false positives of that p
 after ``opened_at - window``) are linked to it with a comment, never a second Story. After the
 window a new count starts from the false positives resolved since, and reaching the threshold
 again opens the next Story. ``sequence`` makes each Story's job key unique, so it is created
-exactly once like any ticket.
+exactly once like any ticket: ``policy_key`` and ``marker`` name it in keys and in Jira, and
+``story_draft`` is the issue it becomes.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from kt_jira.config.sla import FalsePositiveSettings
 from kt_jira.render.nodes import BulletList, Document, Paragraph, Text, paragraph, text
 from kt_jira.render.sanitise import one_line
+from kt_jira.tickets.draft import IssueDraft
 
 SUMMARY_PREFIX = "Policy improvement: "
+MARKER_PREFIX = "kt-fp-"
 _LISTED = 50  # tickets named in a body; the Jira links hold all of them
 
 
@@ -108,6 +113,40 @@ def plan(
     if len(recent) < threshold:
         return None
     return OpenStory(sequence=(latest.sequence + 1) if latest else 1, members=tuple(recent))
+
+
+def horizon(now: datetime, window: timedelta) -> datetime:
+    """The oldest resolution ``plan`` can use at ``now``: a Story still open (opened less than
+    ``window`` ago) takes false positives resolved up to ``window`` before it opened."""
+    return now - 2 * window
+
+
+def policy_key(policy: str) -> str:
+    """The policy's key in the store and in job keys: the sha256 hex digest of its name, so a
+    policy name of any length and alphabet gives a short, fixed key."""
+    return hashlib.sha256(policy.encode("utf-8")).hexdigest()
+
+
+def marker(key: str, sequence: int) -> str:
+    """The label unique to one Story (``kt-fp-<16 hex digits of the policy key>-<sequence>``):
+    what an uncertain create searches for before it creates again."""
+    return f"{MARKER_PREFIX}{key[:16]}-{sequence}"
+
+
+def story_draft(
+    pattern: Pattern, *, settings: FalsePositiveSettings, project: str, marker: str
+) -> IssueDraft:
+    """The Story as an issue draft: the configured type, priority and labels plus its marker."""
+    return IssueDraft(
+        project=project,
+        issue_type=settings.issue_type,
+        summary=summary(pattern.policy),
+        description=story_body(pattern),
+        priority=settings.priority,
+        labels=tuple(settings.labels),
+        correlation_label=marker,
+        rule="feedback.false_positive",
+    )
 
 
 def summary(policy: str) -> str:

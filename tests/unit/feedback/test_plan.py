@@ -6,19 +6,24 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kt_jira.render.adf import to_adf
-from kt_jira.render.wiki import to_wiki
-from kt_jira.tickets.feedback import (
+from kt_jira.config.sla import FalsePositiveSettings
+from kt_jira.feedback.plan import (
     FalsePositive,
     LinkMore,
     OpenStory,
     Pattern,
     Story,
+    horizon,
+    marker,
     more_comment,
     plan,
+    policy_key,
     story_body,
+    story_draft,
     summary,
 )
+from kt_jira.render.adf import to_adf
+from kt_jira.render.wiki import to_wiki
 from tests.support.contracts import validate_adf
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -143,3 +148,42 @@ def test_summary_is_one_line_within_jiras_limit() -> None:
     long = summary("p\nq" + "x" * 400)
     assert "\n" not in long
     assert len(long) <= 255
+
+
+def test_the_horizon_reaches_back_as_far_as_an_open_story_can() -> None:
+    """A Story opened just under a window ago takes false positives resolved a window before
+    it: the scan reads two windows back, and plan() finds those at the horizon's edge."""
+    now = T0 + WEEK * 3
+    assert horizon(now, WEEK) == now - 2 * WEEK
+    story = Story(sequence=1, opened_at=now - WEEK + timedelta(minutes=1), members=frozenset())
+    edge = fp(1, WEEK + timedelta(minutes=2))  # just after opened_at - window
+    step = plan([edge], story, threshold=5, window=WEEK, now=now)
+    assert isinstance(step, LinkMore)
+    assert edge.resolved_at >= horizon(now, WEEK)
+
+
+def test_policy_keys_and_markers_are_short_and_distinct() -> None:
+    """The key is the name's sha256; the marker is a label unique to one Story of one policy."""
+    key = policy_key("pii-detector")
+    assert key == "d22a88e2e1ccef78c4f1828e75b88f932ef2eb60f75212c6e0c6a2df219f46dc"
+    assert policy_key("名前 " * 500) != policy_key("名前 " * 499)
+    assert len(policy_key("x" * 10_000)) == 64
+    assert marker(key, 2) == f"kt-fp-{key[:16]}-2"
+    assert marker(key, 2) != marker(key, 3) != marker(policy_key("other"), 3)
+    assert " " not in marker(policy_key("a b"), 1)
+
+
+def test_the_story_draft_carries_the_configured_type_labels_priority_and_marker() -> None:
+    """story_draft: summary, body, issue type, priority, labels and the marker as its label."""
+    settings = FalsePositiveSettings(issue_type="Improvement", priority="Low", labels=["a", "b"])
+    draft = story_draft(_pattern(), settings=settings, project="SAFETY", marker="kt-fp-x-1")
+    assert (draft.project, draft.issue_type, draft.priority) == ("SAFETY", "Improvement", "Low")
+    assert (draft.labels, draft.correlation_label) == (("a", "b"), "kt-fp-x-1")
+    assert draft.summary == "Policy improvement: pii-detector"
+    assert draft.description == story_body(_pattern())
+    default = story_draft(_pattern(), settings=FalsePositiveSettings(), project="P", marker="m")
+    assert (default.issue_type, default.priority, default.labels) == (
+        "Story",
+        None,
+        ("ai-policy-tuning",),
+    )
