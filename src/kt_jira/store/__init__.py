@@ -4,11 +4,10 @@ Nothing outside this package writes SQL or knows which dialect it talks to. Open
 ``async with open_store(url) as store``; run ``await store.db.migrate()`` before first use. The
 store is one object per concept, each holding its own statements and opening its own
 transactions on ``store.db`` (``database.Database``): ``store.deliveries``, ``.escalations``,
-``.queue``, ``.links``, ``.pauses``, ``.sync``, ``.sla``, ``.reconcile``, ``.audit`` and
-``.counts``.
-Where one transaction spans concepts (an accepted delivery upserts its escalation and enqueues
-its jobs), the concept calls the other's conn-level step (``queue.insert(conn, job, now=…)``),
-never its transaction-opening method.
+``.queue``, ``.links``, ``.pauses``, ``.sync``, ``.sla``, ``.feedback``, ``.reconcile``,
+``.audit`` and ``.counts``. Where one transaction spans concepts (an accepted delivery upserts
+its escalation and enqueues its jobs), the concept calls the other's conn-level step
+(``queue.insert(conn, job, now=…)``), never its transaction-opening method.
 """
 
 from __future__ import annotations
@@ -37,6 +36,7 @@ from kt_jira.store.models import (
 )
 from kt_jira.store.reconcile import ReconcileRow
 from kt_jira.store.store import Store, open_store
+from kt_jira.store.stories import FalsePositiveRecord, StoryMember, StoryOpening, StoryRecord
 
 __all__ = [
     "Attempt",
@@ -47,6 +47,7 @@ __all__ = [
     "DeliveryStatus",
     "EscalationRecord",
     "EscalationStatus",
+    "FalsePositiveRecord",
     "InboundChange",
     "IngestOutcome",
     "JiraStatus",
@@ -60,6 +61,9 @@ __all__ = [
     "SlaClockRow",
     "SlaSignal",
     "Store",
+    "StoryMember",
+    "StoryOpening",
+    "StoryRecord",
     "normalise_url",
     "open_store",
 ]

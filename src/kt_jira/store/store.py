@@ -16,6 +16,7 @@ from kt_jira.store.counts import Counts
 from kt_jira.store.database import Database
 from kt_jira.store.deliveries import Deliveries
 from kt_jira.store.escalations import Escalations
+from kt_jira.store.feedback import Feedback
 from kt_jira.store.links import Links
 from kt_jira.store.pauses import Pauses
 from kt_jira.store.queue import Queue
@@ -55,6 +56,8 @@ class Store:
         self.sync = Sync(db)
         #: SLA clocks: signals, the open clocks a scan reads, the breach actions taken.
         self.sla = Sla(db)
+        #: The false-positive loop: false positives, Stories and members, the Story's create.
+        self.feedback = Feedback(db)
         #: Reconcile's reads.
         self.reconcile = Reconcile(db)
         #: The audit trail (read-only; rows are written with the changes they describe).
