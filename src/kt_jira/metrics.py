@@ -45,6 +45,13 @@ class Metrics:
             ["channel", "outcome"],
             registry=self.registry,
         )
+        self.feedback_stories = Counter(
+            "kt_jira_feedback_stories_total",
+            "Policy improvement Stories of the false-positive loop, by how (opened, created, "
+            "adopted).",
+            ["how"],
+            registry=self.registry,
+        )
         self.intake_seconds = Histogram(
             "kt_jira_webhook_seconds",
             "Time to verify, persist and acknowledge a webhook.",

@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 
 from kt_jira.config.models import Settings
 from kt_jira.errors import ConfigError
+from kt_jira.feedback.loop import FeedbackLoop
 from kt_jira.jira import JiraClient, JiraMetadata
 from kt_jira.keeptrusts import KeeptrustsClient
 from kt_jira.metrics import Metrics
@@ -99,6 +100,7 @@ class Bridge:
     worker: Worker
     sla: SlaScan
     app: Starlette
+    feedback: FeedbackLoop  #: the false-positive loop; its ``scan(now)`` runs with the SLA scan
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -131,6 +133,9 @@ class Bridge:
                     clock=clock,
                 )
                 actions = SlaActions(settings=settings, store=store, jira=jira, clock=clock)
+                feedback = FeedbackLoop(
+                    settings=settings, store=store, jira=jira, metrics=metrics, clock=clock
+                )
                 worker = Worker(
                     store=store,
                     handlers={
@@ -138,6 +143,7 @@ class Bridge:
                         **sync.table(),
                         **actions.table(),
                         **notifier.table(),
+                        **feedback.table(),
                     },
                     settings=settings.worker,
                     metrics=metrics,
@@ -162,6 +168,7 @@ class Bridge:
                     worker=worker,
                     sla=scan,
                     app=app,
+                    feedback=feedback,
                 )
 
     async def run(self, stop: asyncio.Event, *, web: bool = True, work: bool = True) -> None:
