@@ -98,6 +98,19 @@ def preview(
         bool, typer.Option("--online", help="Resolve field ids on the live Jira (reads only).")
     ] = False,
     output: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    feedback_story: Annotated[
+        str | None,
+        typer.Option(
+            "--feedback-story",
+            metavar="POLICY",
+            help="Instead: the false-positive loop's Story for POLICY (from samples, or "
+            "--false-positives).",
+        ),
+    ] = None,
+    false_positives: Annotated[
+        Path | None,
+        typer.Option(help="With --feedback-story: the false positives as a JSON list."),
+    ] = None,
 ) -> None:
     """Show the rule an escalation matches, why, and the exact create request; send nothing."""
     import json
@@ -116,6 +129,9 @@ def preview(
         err.print("error: --flavor takes cloud or datacenter, --format text or json")
         raise typer.Exit(2)
     chosen: Literal["cloud", "datacenter"] = "datacenter" if wanted == "datacenter" else "cloud"
+    if feedback_story is not None:
+        _preview_story(feedback_story, false_positives, settings, chosen, online, output)
+        return
     try:
         escalation = load_escalation(event.read_bytes()) if event else sample_escalation(sample)
     except (OSError, ValueError, KtJiraError) as exc:
@@ -142,3 +158,50 @@ def preview(
         typer.echo(json.dumps(preview_json(shown), indent=2, ensure_ascii=False))
     else:
         typer.echo(preview_text(shown))
+
+
+def _preview_story(
+    policy: str,
+    path: Path | None,
+    settings: Settings,
+    flavor: Literal["cloud", "datacenter"],
+    online: bool,
+    output: str,
+) -> None:
+    """``preview --feedback-story``: the Story the false-positive loop would create."""
+    import json
+    from datetime import UTC, datetime
+
+    from kt_jira.commands import story_preview as sp
+
+    try:
+        if path is not None:
+            found, resolved = sp.load_false_positives(path.read_bytes())
+        else:
+            threshold = settings.feedback.false_positive.threshold
+            found, resolved = sp.sample_false_positives(threshold, now=datetime.now(UTC))
+    except (OSError, KtJiraError) as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+
+    async def go() -> Any:
+        if not online:
+            return await sp.build_story_preview(policy, found, resolved, settings, flavor=flavor)
+        from kt_jira.config.models import CorrelationSettings
+        from kt_jira.jira import JiraClient, JiraMetadata, MemoryPauseStore
+
+        # As the loop does: flavour as asked, and a Story's marker is always its label.
+        jira = settings.jira.model_copy(
+            update={"flavor": flavor, "correlation": CorrelationSettings()}
+        )
+        async with JiraClient(jira, pause=MemoryPauseStore()) as client:
+            build = JiraMetadata(client, jira).build_create_body
+            return await sp.build_story_preview(
+                policy, found, resolved, settings, flavor=flavor, build_body=build
+            )
+
+    shown = run_async(go())
+    if output == "json":
+        typer.echo(json.dumps(sp.story_preview_json(shown), indent=2, ensure_ascii=False))
+    else:
+        typer.echo(sp.story_preview_text(shown))

@@ -3,12 +3,14 @@ console open one "Policy improvement" Story per policy, linked to them, exactly 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import update
 
 from kt_jira.config.secrets import SecretRef
+from kt_jira.errors import Deferred, PermanentError
 from kt_jira.feedback.plan import marker, policy_key
 from kt_jira.jobs import Kind
 from kt_jira.sandbox import JiraSandbox, JiraSandboxSettings, serve_app
@@ -193,4 +195,39 @@ async def test_on_data_center_the_story_and_comment_are_wiki_markup(
     assert isinstance(comment["body"], str)
     assert comment["body"].startswith("1 more ticket of policy *&#42;pii&#42; \\{color:red\\}*")
     assert feedback.issue("esc_4").key.replace("-", "\\-") in comment["body"]
+    assert await feedback.sync.dead_jobs() == []
+
+
+async def test_tickets_that_join_before_the_story_exists_wait_for_it(
+    make_feedback: FeedbackFactory,
+) -> None:
+    """A batch that joins while the Story is still to be created waits for the create (and
+    stops, saying so, while that job is dead); once created, every ticket is linked and the
+    batch gets its comment, while the body describes the tickets that opened the Story."""
+    feedback = await make_feedback(threshold=2)
+    await feedback.tickets("esc_1", "esc_2", "esc_3")
+    await feedback.resolve_in_console("esc_1", "esc_2")
+    feedback.clock.advance(timedelta(hours=1))
+    await feedback.false_positive_in_jira("esc_3")  # resolved on the bridge's clock
+    bridge, store = feedback.sync.bridge, feedback.sync.bridge.store
+    before = feedback.clock() - timedelta(minutes=30)
+    assert await bridge.feedback.scan(before) == 1  # a Story of esc_1 and esc_2
+    assert await bridge.feedback.scan(feedback.clock()) == 1  # esc_3 joins it
+    [link_job] = await store.queue.list(kind=Kind.FEEDBACK_LINK)
+    with pytest.raises(Deferred, match="waiting for the Story"):
+        await bridge.feedback.link_more(link_job)
+    [create] = await store.queue.claim(
+        worker_id="t", now=feedback.clock(), lease=timedelta(seconds=5), kinds=["feedback_story"]
+    )
+    await store.queue.fail(create.id, worker_id="t", now=feedback.clock(), error="test")
+    with pytest.raises(PermanentError, match="feedback_story job is dead"):
+        await bridge.feedback.link_more(link_job)
+
+    assert await store.queue.replay_dead(now=feedback.clock()) == 1
+    await feedback.sync.settle()
+    [story] = feedback.stories()
+    assert len(feedback.linked_keys(story)) == 3
+    assert _text(story.values["description"]).startswith("2 tickets of policy pii-detector")
+    [comment] = feedback.sync.bot_comments(story)
+    assert "(3 in all)" in _text(comment["body"])
     assert await feedback.sync.dead_jobs() == []
