@@ -64,7 +64,8 @@ async def resolve(store: Store, escalation_id: str, outcome: str, at: datetime) 
 
 
 async def done_in_jira(store: Store, escalation_id: str, resolution: str, at: datetime) -> None:
-    """Jira reached a done status with ``resolution`` (the columns the SLA scan records)."""
+    """Jira reached a done status with ``resolution`` (the columns sync records from Jira's
+    webhooks)."""
     stmt = (
         update(links)
         .where(links.c.escalation_id == escalation_id)
