@@ -159,6 +159,7 @@ class Bridge:
                     jira=jira,
                     clock=clock,
                     on_enqueue=worker.wake,
+                    extra=[feedback.scan],  # the false-positive loop, under the same lock
                 )
                 yield cls(
                     settings=settings,

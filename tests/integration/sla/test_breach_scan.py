@@ -305,3 +305,22 @@ async def test_breach_comments_are_wiki_markup_on_data_center(
         clock.advance(minutes=45)
         assert await scan(harness) == 1
         await site.webhooks.drain()
+
+
+async def test_the_periodic_scan_runs_the_false_positive_loop_too(
+    make_harness: HarnessFactory,
+) -> None:
+    clock = ManualClock()
+    loop = {"false_positive": {"threshold": 2, "window": "7d"}}
+    harness = await make_harness(clock=clock, sla=NO_WARNINGS, feedback=loop)
+    for n in (1, 2):
+        issue = await harness.ticket(f"esc_sla_fp_{n}", policy_name="noisy-policy")
+        for status in ("In Progress", "False Positive"):
+            harness.jira.transition_issue(issue.key, status)
+        await harness.settle()
+    report = await harness.bridge.sla.run_locked()
+    assert report is not None
+    await harness.settle()
+    stories = [i for i in harness.jira.state.issues.values() if i.values.get("summary", "")
+               .startswith("Policy improvement: noisy-policy")]  # fmt: skip
+    assert len(stories) == 1
