@@ -37,6 +37,7 @@ from kt_jira.feedback.plan import (
     story_draft,
 )
 from kt_jira.jira import JiraClient, JiraMetadata, find_by_label
+from kt_jira.jira.comments import already_posted, plain_text
 from kt_jira.jobs import Kind
 from kt_jira.metrics import Metrics
 from kt_jira.render.adf import to_adf
@@ -247,7 +248,7 @@ class FeedbackLoop:
         batch = [m for m in story.members if m.escalation_id in wanted]
         await self._link(story, batch)
         doc = more_comment(story.policy, [_member_fp(m) for m in batch], len(story.members))
-        await self._comment(story.issue_id, doc)
+        await self._comment(story.issue_id, doc, retried=job.attempts > 1)
         log.info("feedback.commented", policy=story.policy, sequence=story.sequence,
                  members=len(batch))  # fmt: skip
 
@@ -291,10 +292,13 @@ class FeedbackLoop:
             raise PermanentError(f"feedback Story {key}:{sequence} is not in the database")
         return story
 
-    async def _comment(self, issue_id: str, doc: Document) -> None:
-        """A comment in the site's format: ADF on Cloud, wiki markup on Data Center."""
-        cloud = self.settings.jira.flavor == "cloud"
-        await self.jira.add_comment(issue_id, to_adf(doc) if cloud else to_wiki(doc))
+    async def _comment(self, issue_id: str, doc: Document, *, retried: bool) -> None:
+        """A comment in the site's format (ADF on Cloud, wiki markup on Data Center), once: a
+        retry first looks for it (its opening words hold the batch's running total)."""
+        body = to_adf(doc) if self.settings.jira.flavor == "cloud" else to_wiki(doc)
+        if retried and await already_posted(self.jira, issue_id, plain_text(body)[:120]):
+            return
+        await self.jira.add_comment(issue_id, body)
 
 
 def _false_positive(record: FalsePositiveRecord) -> FalsePositive:

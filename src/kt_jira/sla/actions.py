@@ -18,6 +18,7 @@ import structlog
 
 from kt_jira.config.models import Settings
 from kt_jira.jira import JiraClient
+from kt_jira.jira.comments import already_posted
 from kt_jira.jobs import Kind
 from kt_jira.render.adf import to_adf
 from kt_jira.render.nodes import Document, paragraph, text
@@ -63,21 +64,5 @@ class SlaActions:
         return to_adf(doc) if self.settings.jira.flavor == "cloud" else to_wiki(doc)
 
     async def _posted(self, issue_id: str, comment: str) -> bool:
-        """Whether an earlier try posted this comment (its first sentence names the target)."""
-        headline = comment.split(":", 1)[0]
-        return any(
-            headline in plain_text(c.get("body")) for c in await self.jira.comments(issue_id)
-        )
-
-
-def plain_text(body: Any) -> str:
-    """The words of a comment body: ADF text nodes joined, or the wiki string itself."""
-    if isinstance(body, str):
-        return body
-    if isinstance(body, dict):
-        own = body.get("text") if body.get("type") == "text" else ""
-        inner = "".join(plain_text(child) for child in body.get("content") or ())
-        return f"{own or ''}{inner}"
-    if isinstance(body, list):
-        return "".join(plain_text(item) for item in body)
-    return ""
+        """Whether an earlier try posted this comment (its first words name the target)."""
+        return await already_posted(self.jira, issue_id, comment.split(":", 1)[0])

@@ -3,6 +3,7 @@ console open one "Policy improvement" Story per policy, linked to them, exactly 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -230,4 +231,27 @@ async def test_tickets_that_join_before_the_story_exists_wait_for_it(
     assert _text(story.values["description"]).startswith("2 tickets of policy pii-detector")
     [comment] = feedback.sync.bot_comments(story)
     assert "(3 in all)" in _text(comment["body"])
+    assert await feedback.sync.dead_jobs() == []
+
+
+async def test_a_batch_comment_answered_too_late_is_posted_once(
+    feedback: FeedbackHarness,
+) -> None:
+    """Jira commits the batch's comment but answers after the client's timeout: the retry finds
+    the comment and does not post it again."""
+    await feedback.tickets("esc_1", "esc_2", "esc_3", "esc_4")
+    await feedback.false_positive_in_jira("esc_1", "esc_2", "esc_3")
+    assert await feedback.scan() == 1
+    [story] = feedback.stories()
+    await feedback.false_positive_in_jira("esc_4")
+    feedback.sync.jira.faults.update({"slow_comment_commits": 1, "slow_seconds": 2.5})
+    enqueued = await feedback.sync.bridge.feedback.scan(feedback.clock())
+    assert enqueued == 1
+    while not await feedback.sync.bridge.worker.run_once():  # the try whose answer is lost
+        await asyncio.sleep(0.05)
+    feedback.clock.advance(timedelta(minutes=1))  # past the retry's backoff
+    await feedback.sync.settle()
+    assert len(feedback.sync.bot_comments(story)) == 1
+    [job] = await feedback.sync.bridge.store.queue.list(kind="feedback_link", limit=10)
+    assert job.attempts == 2
     assert await feedback.sync.dead_jobs() == []

@@ -9,11 +9,11 @@ import json
 from datetime import timedelta
 
 from kt_jira.config.secrets import SecretRef
+from kt_jira.jira.comments import plain_text
 from kt_jira.reconcile.reconciler import Reconciler
 from kt_jira.reconcile.source import KeeptrustsReader
 from kt_jira.sandbox import JiraSandbox, JiraSandboxSettings, SandboxIssue, serve_app
 from kt_jira.sandbox.jira.state import HUMAN
-from kt_jira.sla.actions import plain_text
 from tests.support.clock import ManualClock
 from tests.support.notifications import Receiver
 from tests.support.running import sandbox_validator

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import asyncio
 
+from kt_jira.jira.comments import plain_text
 from kt_jira.sandbox import SandboxIssue
-from kt_jira.sla.actions import plain_text
 from tests.support.clock import ManualClock
 from tests.support.sync import HarnessFactory, SyncHarness
 
