@@ -1,40 +1,22 @@
 """Fixtures for the false-positive loop end to end: the bridge on a real database (SQLite and
 PostgreSQL) between the contract-checked sandbox Jira and the sandbox Keeptrusts, as in the sync
-suite, with the loop configured and a clock the test moves (``tests.support.feedback``)."""
+suite (whose fixtures these build on), with the loop configured and a clock the test moves
+(``tests.support.feedback``)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
-from kt_jira.sandbox import JiraSandbox, KeeptrustsSandbox, serve_app
+from tests.integration.sync.conftest import jira, keeptrusts, make_harness
 from tests.support.feedback import FeedbackFactory, FeedbackHarness, feedback_factory
-from tests.support.running import checked_jira
-from tests.support.sync import harnesses
+from tests.support.sync import HarnessFactory
+
+__all__ = ["feedback", "jira", "keeptrusts", "make_feedback", "make_harness"]
 
 
 @pytest.fixture
-async def jira() -> AsyncIterator[tuple[JiraSandbox, str]]:
-    async with checked_jira(search_lag=0.2) as site:
-        yield site
-
-
-@pytest.fixture
-async def keeptrusts() -> AsyncIterator[tuple[KeeptrustsSandbox, str]]:
-    sandbox = KeeptrustsSandbox()
-    async with serve_app(sandbox.app) as url:
-        yield sandbox, url
-
-
-@pytest.fixture
-async def make_feedback(
-    database_url: str,
-    jira: tuple[JiraSandbox, str],
-    keeptrusts: tuple[KeeptrustsSandbox, str],
-) -> AsyncIterator[FeedbackFactory]:
-    async with harnesses(database_url, jira, keeptrusts) as make_harness:
-        yield feedback_factory(make_harness)
+def make_feedback(make_harness: HarnessFactory) -> FeedbackFactory:
+    return feedback_factory(make_harness)
 
 
 @pytest.fixture
