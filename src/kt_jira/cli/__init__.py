@@ -9,10 +9,21 @@ from __future__ import annotations
 
 import sys
 
-from kt_jira.cli import content, demo, jobs, reconcile, service, setup, sla
+from kt_jira.cli import content, demo, jobs, reconcile, report, service, setup, sla
 from kt_jira.cli.common import app
 
-__all__ = ["app", "content", "demo", "jobs", "main", "reconcile", "service", "setup", "sla"]
+__all__ = [
+    "app",
+    "content",
+    "demo",
+    "jobs",
+    "main",
+    "reconcile",
+    "report",
+    "service",
+    "setup",
+    "sla",
+]
 
 
 def main() -> None:

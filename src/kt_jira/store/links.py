@@ -85,6 +85,8 @@ class Links:
                 sla_first_response_seconds=_seconds(deadlines.first_response),
                 sla_resolution_seconds=_seconds(deadlines.resolution),
                 sla_calendar=deadlines.calendar,
+                priority=issue.priority,
+                issue_type=issue.issue_type,
                 updated_at=now,
             )
         )
@@ -206,6 +208,8 @@ def to_link(row: RowMapping) -> LinkRecord:
         sla_settled_at=row["sla_settled_at"],
         jira_resolution=row["jira_resolution"],
         resolved_in_jira_at=row["resolved_in_jira_at"],
+        priority=row["priority"],
+        issue_type=row["issue_type"],
     )
 
 

@@ -187,6 +187,8 @@ class LinkRecord:
     sla_settled_at: datetime | None = None  #: every target final; the scan skips it
     jira_resolution: str | None = None  #: the resolution of the done status last seen
     resolved_in_jira_at: datetime | None = None
+    priority: str | None = None  #: what the ticket was created as, for reports
+    issue_type: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -209,6 +211,10 @@ class SlaClockRow:
     severity: str
     escalation_open: bool
     escalation_resolved_at: datetime | None
+    action: str = ""
+    model: str = ""
+    gateway_id: str = ""
+    resolution: str = ""  #: the escalation's outcome once closed (Keeptrusts' word)
     signals: tuple[SlaSignal, ...]
     actions: tuple[SlaActionRecord, ...]
 
@@ -233,6 +239,8 @@ class CreatedIssue:
     issue_id: str  #: durable identity; keys change when issues move
     issue_key: str
     adopted: bool = False  #: found by its correlation marker rather than created by us
+    priority: str | None = None  #: as the draft asked (the site's default when None)
+    issue_type: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

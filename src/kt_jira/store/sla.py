@@ -11,7 +11,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kt_jira.jobs import NewJob
@@ -54,44 +55,8 @@ class Sla:
         ]
         if not settled:
             where.append(links.c.sla_settled_at.is_(None))
-        query = (
-            select(
-                links,
-                escalations.c.policy_name,
-                escalations.c.severity,
-                escalations.c.status.label("escalation_status"),
-                escalations.c.resolved_at.label("escalation_resolved_at"),
-            )
-            .join(escalations, escalations.c.escalation_id == links.c.escalation_id)
-            .where(*where)
-            .order_by(links.c.escalation_id)
-            .limit(limit)
-        )
         async with self._db.read() as conn:
-            rows = (await conn.execute(query)).mappings().all()
-            ids = [row["escalation_id"] for row in rows]
-            signals = await _by_escalation(conn, ids, sla_signals)
-            actions = await _by_escalation(conn, ids, sla_actions)
-        return [
-            SlaClockRow(
-                link=to_link(row),
-                policy_name=row["policy_name"],
-                severity=row["severity"],
-                escalation_open=row["escalation_status"] == EscalationStatus.OPEN.value,
-                escalation_resolved_at=row["escalation_resolved_at"],
-                signals=tuple(
-                    SlaSignal(kind=s["kind"], at=s["at"])
-                    for s in signals.get(row["escalation_id"], ())
-                ),
-                actions=tuple(
-                    SlaActionRecord(
-                        target=a["target"], action=a["action"], due=a["due"], acted_at=a["acted_at"]
-                    )
-                    for a in actions.get(row["escalation_id"], ())
-                ),
-            )
-            for row in rows
-        ]
+            return await clock_rows(conn, where, limit=limit)
 
     async def act(
         self,
@@ -144,6 +109,61 @@ class Sla:
                 .where(links.c.escalation_id.in_(escalation_ids), links.c.sla_settled_at.is_(None))
                 .values(sla_settled_at=now)
             )
+
+
+async def clock_rows(
+    conn: AsyncConnection, where: Sequence[ColumnElement[bool]], *, limit: int | None = None
+) -> list[SlaClockRow]:
+    """Conn-level: created links matching ``where`` with their escalation's facts, signals and
+    actions, by escalation id (``store.reports`` reads the same rows over a date range)."""
+    query = (
+        select(
+            links,
+            escalations.c.policy_name,
+            escalations.c.severity,
+            escalations.c.action,
+            escalations.c.model,
+            escalations.c.gateway_id,
+            escalations.c.resolution.label("escalation_resolution"),
+            escalations.c.status.label("escalation_status"),
+            escalations.c.resolved_at.label("escalation_resolved_at"),
+        )
+        .join(escalations, escalations.c.escalation_id == links.c.escalation_id)
+        .where(*where)
+        .order_by(links.c.escalation_id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    rows = (await conn.execute(query)).mappings().all()
+    ids = [row["escalation_id"] for row in rows]
+    signals = await _by_escalation(conn, ids, sla_signals)
+    actions = await _by_escalation(conn, ids, sla_actions)
+    return [
+        _clock_row(row, signals.get(eid, ()), actions.get(eid, ()))
+        for row in rows
+        if (eid := row["escalation_id"])
+    ]
+
+
+def _clock_row(row: RowMapping, signals: Iterable[Any], actions: Iterable[Any]) -> SlaClockRow:
+    return SlaClockRow(
+        link=to_link(row),
+        policy_name=row["policy_name"],
+        severity=row["severity"],
+        action=row["action"],
+        model=row["model"],
+        gateway_id=row["gateway_id"],
+        resolution=row["escalation_resolution"],
+        escalation_open=row["escalation_status"] == EscalationStatus.OPEN.value,
+        escalation_resolved_at=row["escalation_resolved_at"],
+        signals=tuple(SlaSignal(kind=s["kind"], at=s["at"]) for s in signals),
+        actions=tuple(
+            SlaActionRecord(
+                target=a["target"], action=a["action"], due=a["due"], acted_at=a["acted_at"]
+            )
+            for a in actions
+        ),
+    )
 
 
 async def insert_signals(

@@ -21,6 +21,7 @@ from kt_jira.store.links import Links
 from kt_jira.store.pauses import Pauses
 from kt_jira.store.queue import Queue
 from kt_jira.store.reconcile import Reconcile
+from kt_jira.store.reports import Reports
 from kt_jira.store.sla import Sla
 from kt_jira.store.sync import Sync
 
@@ -58,6 +59,8 @@ class Store:
         self.sla = Sla(db)
         #: The false-positive loop: false positives, Stories and members, the Story's create.
         self.feedback = Feedback(db)
+        #: Reports and the dashboard: tickets by date range, the backlog, dead letters.
+        self.reports = Reports(db)
         #: Reconcile's reads.
         self.reconcile = Reconcile(db)
         #: The audit trail (read-only; rows are written with the changes they describe).

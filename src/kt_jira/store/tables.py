@@ -177,7 +177,11 @@ links = Table(
     Column("sla_settled_at", UTCDateTime, nullable=True),
     Column("jira_resolution", Text, nullable=True),
     Column("resolved_in_jira_at", UTCDateTime, nullable=True),
+    # Reports (0004): what the ticket was created as (null: before 0004, or not known).
+    Column("priority", String(100), nullable=True),
+    Column("issue_type", String(100), nullable=True),
     Index("ix_links_state", "state"),
+    Index("ix_links_created_at", "created_at"),
     Index("ix_links_correlation_label", "correlation_label"),
     Index("ix_links_sla_settled_at", "sla_settled_at"),
 )

@@ -27,6 +27,7 @@ from kt_jira.jobs import Kind
 from kt_jira.metrics import Metrics
 from kt_jira.store import CreatedIssue, EscalationRecord, Job, Store
 from kt_jira.store import Deadlines as LinkDeadlines
+from kt_jira.tickets.draft import IssueDraft
 from kt_jira.tickets.rules import decide
 from kt_jira.tickets.sla import Deadlines
 from kt_jira.worker import Handler
@@ -68,7 +69,7 @@ class Handlers:
                 correlation_label=link.correlation_label,
             )
             if found:
-                await self._adopt(escalation_id, found, decision.deadlines, draft.watchers)
+                await self._adopt(escalation_id, found, decision.deadlines, draft)
                 return
             # A crashed attempt may commit as late as its timeout; search lags that by the delay.
             jira = self.settings.jira
@@ -103,7 +104,12 @@ class Handlers:
             raise
         await self.store.links.save_created(
             escalation_id,
-            CreatedIssue(issue_id=created.issue_id, issue_key=created.key),
+            CreatedIssue(
+                issue_id=created.issue_id,
+                issue_key=created.key,
+                priority=draft.priority,
+                issue_type=draft.issue_type,
+            ),
             _due(decision.deadlines),
             now=self.clock(),
         )
@@ -126,7 +132,7 @@ class Handlers:
         escalation_id: str,
         found: list[dict[str, Any]],
         clock: Deadlines,
-        draft_watchers: tuple[str, ...],
+        draft: IssueDraft,
     ) -> None:
         oldest = min(
             found,
@@ -134,12 +140,18 @@ class Handlers:
         )
         await self.store.links.save_created(
             escalation_id,
-            CreatedIssue(issue_id=str(oldest["id"]), issue_key=str(oldest["key"]), adopted=True),
+            CreatedIssue(
+                issue_id=str(oldest["id"]),
+                issue_key=str(oldest["key"]),
+                adopted=True,
+                priority=draft.priority,
+                issue_type=draft.issue_type,
+            ),
             _due(clock),
             now=self.clock(),
         )
         self.metrics.issues.labels(how="adopted").inc()
-        await self._add_watchers(str(oldest["key"]), draft_watchers)
+        await self._add_watchers(str(oldest["key"]), draft.watchers)
         log.warning(
             "issue.adopted",
             escalation_id=escalation_id,

@@ -1,0 +1,64 @@
+"""What ``kt-jira report`` and the dashboard read: tickets created or resolved in a date range,
+the open backlog, and the dead letters. Read-only; the arithmetic is ``reports.aggregate``'s."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, func, select
+
+from kt_jira.store.database import Database
+from kt_jira.store.models import EscalationStatus, JobStatus, SlaClockRow
+from kt_jira.store.sla import clock_rows
+from kt_jira.store.tables import escalations, jobs, links
+
+
+class Reports:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def created(
+        self, *, since: datetime, until: datetime, project: str | None = None
+    ) -> list[SlaClockRow]:
+        """Tickets created (or adopted) in ``[since, until)``, in ``project`` when given."""
+        where = [*_linked(project), links.c.created_at >= since, links.c.created_at < until]
+        async with self._db.read() as conn:
+            return await clock_rows(conn, where)
+
+    async def resolved(
+        self, *, since: datetime, until: datetime, project: str | None = None
+    ) -> list[SlaClockRow]:
+        """Tickets resolved in ``[since, until)``, in Keeptrusts or in Jira, whichever was first,
+        whenever they were created."""
+        when = func.coalesce(escalations.c.resolved_at, links.c.resolved_in_jira_at)
+        where = [*_linked(project), when >= since, when < until]
+        async with self._db.read() as conn:
+            return await clock_rows(conn, where)
+
+    async def backlog(self, *, project: str | None = None) -> list[SlaClockRow]:
+        """Tickets still open on both sides (the escalation open, the issue not done)."""
+        where = [
+            *_linked(project),
+            escalations.c.status == EscalationStatus.OPEN.value,
+            links.c.resolved_in_jira_at.is_(None),
+            links.c.deleted_at.is_(None),
+        ]
+        async with self._db.read() as conn:
+            return await clock_rows(conn, where)
+
+    async def dead_letters(self) -> dict[str, int]:
+        """Dead jobs by kind."""
+        query = (
+            select(jobs.c.kind, func.count())
+            .where(jobs.c.status == JobStatus.DEAD.value)
+            .group_by(jobs.c.kind)
+        )
+        async with self._db.read() as conn:
+            return {str(kind): int(n) for kind, n in (await conn.execute(query)).all()}
+
+
+def _linked(project: str | None) -> list[ColumnElement[bool]]:
+    where = [links.c.state == "created"]
+    if project is not None:
+        where.append(func.upper(links.c.project) == project.upper())
+    return where
