@@ -10,7 +10,13 @@ from sqlalchemy import ColumnElement, func, select
 from kt_jira.store.database import Database
 from kt_jira.store.models import EscalationStatus, JobStatus, SlaClockRow
 from kt_jira.store.sla import clock_rows
-from kt_jira.store.tables import escalations, jobs, links
+from kt_jira.store.tables import (
+    escalations,
+    feedback_members,
+    feedback_stories,
+    jobs,
+    links,
+)
 
 
 class Reports:
@@ -45,6 +51,39 @@ class Reports:
         ]
         async with self._db.read() as conn:
             return await clock_rows(conn, where)
+
+    async def oldest_queued(self) -> datetime | None:
+        """When the longest-waiting queued job was enqueued (None: the queue is empty)."""
+        query = select(func.min(jobs.c.created_at)).where(jobs.c.status == JobStatus.QUEUED.value)
+        async with self._db.read() as conn:
+            oldest: datetime | None = (await conn.execute(query)).scalar_one_or_none()
+        return oldest  # min() keeps the column's type: an aware UTC datetime
+
+    async def stories(self, *, limit: int = 20) -> list[tuple[str, int, str | None, datetime, int]]:
+        """The feedback loop's Stories, newest first: policy, sequence, issue key, opened at and
+        how many tickets they hold."""
+        members = (
+            select(feedback_members.c.story_id, func.count().label("n"))
+            .group_by(feedback_members.c.story_id)
+            .subquery()
+        )
+        query = (
+            select(
+                feedback_stories.c.policy,
+                feedback_stories.c.sequence,
+                feedback_stories.c.issue_key,
+                feedback_stories.c.opened_at,
+                func.coalesce(members.c.n, 0),
+            )
+            .outerjoin(members, members.c.story_id == feedback_stories.c.id)
+            .order_by(feedback_stories.c.opened_at.desc(), feedback_stories.c.id.desc())
+            .limit(limit)
+        )
+        async with self._db.read() as conn:
+            return [
+                (str(p), int(n), key, opened, int(count))
+                for p, n, key, opened, count in (await conn.execute(query)).all()
+            ]
 
     async def dead_letters(self) -> dict[str, int]:
         """Dead jobs by kind."""
