@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from kt_jira.cli import content, demo, jobs, reconcile, report, service, setup, sla
+from kt_jira.cli import content, demo, jobs, jql, reconcile, report, service, setup, sla
 from kt_jira.cli.common import app
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "content",
     "demo",
     "jobs",
+    "jql",
     "main",
     "reconcile",
     "report",

@@ -42,6 +42,7 @@ from kt_jira.reconcile.signals import sla_facts
 from kt_jira.reconcile.source import KeeptrustsReader, jira_issue
 from kt_jira.render.sanitise import jql_string, project_jql
 from kt_jira.store import SlaSignal, Store
+from kt_jira.tickets.rules import projects
 from kt_jira.tickets.sla import parse_duration
 
 LOCK = "reconcile"
@@ -197,7 +198,7 @@ class Reconciler:
         minutes = max(1, math.ceil(since.total_seconds() / 60))
         label = jql_string(self.settings.reconcile.jira_label)
         jql = (
-            f"{project_jql(projects(self.settings))} AND labels = {label} "
+            f"{project_jql(projects(self.settings.content))} AND labels = {label} "
             f"AND updated >= -{minutes}m ORDER BY created ASC"
         )
         self._marker_fields = await self._escalation_id_fields()
@@ -250,12 +251,6 @@ class Reconciler:
         return [
             Outcome(action=a, status=status, detail=d) for a, d in zip(pair, details, strict=False)
         ]
-
-
-def projects(settings: Settings) -> list[str]:
-    """Every project a ticket can be in: the default one and those rules route to."""
-    routed = [rule.set.project for rule in settings.rules if rule.set.project]
-    return list(dict.fromkeys([settings.jira.project, *routed]))
 
 
 def _state(statuses: Iterable[str]) -> JobState:

@@ -32,6 +32,9 @@ _ONE_LINE_SPACE = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
 _LINE_SEPARATORS = {"\r\n": "\n", "\r": "\n", "\u2028": "\n", "\u2029": "\n"}
 _LINE_SEPARATOR_RE = re.compile("\r\n|[\r\u2028\u2029]")
 _ZWJ = "\u200d"
+# Valid in a JQL string only as \\u escapes: separators that split lines (Python's splitlines, some
+# terminals) and the noncharacters Jira's lexer rejects inside quotes.
+_JQL_ESCAPED = re.compile("[\u2028\u2029\ufdd0-\ufdef\ufffe\uffff]")
 
 
 def clean_text(value: str) -> str:
@@ -133,11 +136,14 @@ def correlation_label(escalation_id: str) -> str:
 
 
 def jql_string(value: str) -> str:
-    """A double-quoted JQL string literal holding ``value`` and nothing else.
+    """A double-quoted JQL string literal holding ``value`` and nothing else, on one line.
 
     ``\\`` and ``"`` are escaped, newline and tab become ``\\n`` and ``\\t``, other control
-    characters are removed. Note: with ``~`` Jira still applies Lucene text-search rules to the
-    contents (stemming, wildcards); use ``=`` on labels for exact matches."""
+    characters are removed. Line and paragraph separators (U+2028, U+2029) and the characters JQL
+    refuses inside quotes although they are no controls (U+FDD0-U+FDEF, U+FFFE, U+FFFF) are
+    written as ``\\uXXXX`` escapes, which JQL decodes. Note: with ``~`` Jira still applies
+    Lucene text-search rules to the contents (stemming, wildcards); use ``=`` on labels for exact
+    matches."""
     out = ['"']
     for ch in value:
         if ch == "\\":
@@ -148,10 +154,19 @@ def jql_string(value: str) -> str:
             out.append("\\n")
         elif ch == "\t":
             out.append("\\t")
+        elif _JQL_ESCAPED.match(ch):
+            out.append(f"\\u{ord(ch):04x}")
         elif not _is_dropped(ch):
             out.append(ch)
     out.append('"')
     return "".join(out)
+
+
+def jql_field(name: str) -> str:
+    """A field reference by name, always quoted: ``"Policy Name"``, ``"Time to resolution"``.
+
+    Quoting is what Jira asks for names with spaces or reserved words, and harmless otherwise."""
+    return jql_string(name)
 
 
 def safe_href(href: str) -> str | None:
@@ -176,13 +191,40 @@ def link_label(link: Link) -> str:
     return clean_text(link.text) or clean_text(link.href)
 
 
-# -- document length --------------------------------------------------------------------------
+# -- JQL keys and project clauses -----------------------------------------------------------------
 
 
 _PLAIN_PROJECT_KEY = re.compile(r"[A-Z][A-Z0-9_]*\Z")
+# Words JQL reserves: unquoted, ``project = OR`` is a syntax error. Atlassian's documented list
+# (JQL reference, "reserved words"), which also holds the grammar's keywords (and, changed, was...).
+_RESERVED = """
+a an abort access add after alias all alter and any are as asc at audit avg be before begin
+between boolean break but by byte catch cf changed char character check checkpoint collate
+collation column commit connect continue count create current date decimal declare decrement
+default defaults define delete delimiter desc difference distinct divide do double drop during
+else empty encoding end equals escape exclusive exec execute exists explain false fetch file
+field first float for from function go goto grant greater group having identified if immediate
+in increment index initial inner inout input insert int integer intersect intersection into is
+isempty isnull it join last left less like limit lock long max min minus mode modify modulo
+more multiply next no noaudit not notin nowait null number object of on option or order outer
+output power previous prior privileges public raise raw remainder rename resource return
+returns revoke right row rowid rownum rows select session set share size sqrt start strict
+string subtract such sum synonym table that the their then there these they this to trans
+transaction trigger true uid union unique update user validate values view was when whenever
+where while will with
+"""
+JQL_RESERVED_WORDS = frozenset(_RESERVED.split())
+
+
+def jql_key(key: str) -> str:
+    """A project or issue key as a JQL value: bare when plain (``AIGOV``), else quoted (reserved
+    words such as ``OR``, and anything that is not upper-case letters, digits and ``_``)."""
+    if _PLAIN_PROJECT_KEY.match(key) and key.lower() not in JQL_RESERVED_WORDS:
+        return key
+    return jql_string(key)
 
 
 def project_jql(projects: Sequence[str]) -> str:
-    """``project = KEY`` or ``project in (A, B)``; keys that are not plain are quoted."""
-    keys = [k if _PLAIN_PROJECT_KEY.match(k) else jql_string(k) for k in dict.fromkeys(projects)]
+    """``project = KEY`` or ``project in (A, B)``, each key as ``jql_key`` writes it."""
+    keys = [jql_key(k) for k in dict.fromkeys(projects)]
     return f"project = {keys[0]}" if len(keys) == 1 else f"project in ({', '.join(keys)})"

@@ -74,6 +74,12 @@ CATEGORY_BY_ACTION = {
 }
 
 
+def projects(content: Content) -> list[str]:
+    """Every project a ticket can be in: the default one and those rules route to."""
+    routed = [rule.set.project for rule in content.rules if rule.set.project]
+    return list(dict.fromkeys([content.project, *routed]))
+
+
 @dataclass(frozen=True, kw_only=True)
 class CategoryChoice:
     """The policy category and where it came from, with a sentence saying why."""
