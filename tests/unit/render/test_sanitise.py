@@ -24,11 +24,15 @@ from kt_jira.render.nodes import (
     text,
 )
 from kt_jira.render.sanitise import (
+    JQL_RESERVED_WORDS,
     clean_text,
     correlation_label,
+    jql_field,
+    jql_key,
     jql_string,
     label_safe,
     one_line,
+    project_jql,
     safe_href,
     safe_prefix,
 )
@@ -242,6 +246,59 @@ def test_jql_string_round_trips(value: str) -> None:
         ch for ch in value if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs")
     )
     assert parse_jql_string(jql_string(value)) == (expected, "")
+
+
+def test_jql_string_keeps_every_query_on_one_line() -> None:
+    """Line and paragraph separators, which split lines outside Jira, become \\u escapes; so do
+    the noncharacters Jira refuses inside quotes. Both decode back to the same text."""
+    value = "a\u2028b\u2029c\ufffed\ufdd0e\uffff"
+    literal = jql_string(value)
+    assert literal == '"a\\u2028b\\u2029c\\ufffed\\ufdd0e\\uffff"'
+    assert literal.splitlines() == [literal]
+    assert parse_jql_string(literal) == (value, "")
+
+
+def test_jql_field_quotes_every_name() -> None:
+    """Field names are always quoted: spaces, reserved words and quotes are safe."""
+    assert jql_field("Policy Name") == '"Policy Name"'
+    assert jql_field("order") == '"order"'
+    assert jql_field('Time "to" resolution') == '"Time \\"to\\" resolution"'
+
+
+@pytest.mark.parametrize(
+    ("key", "written"),
+    [
+        ("AIGOV", "AIGOV"),
+        ("SAFETY_2", "SAFETY_2"),
+        ("OR", '"OR"'),
+        ("AND", '"AND"'),
+        ("IN", '"IN"'),
+        ("CF", '"CF"'),
+        ("SELECT", '"SELECT"'),
+        ("aigov", '"aigov"'),
+        ('X" OR project = Y', '"X\\" OR project = Y"'),
+    ],
+)
+def test_jql_key_is_bare_only_when_plain_and_not_reserved(key: str, written: str) -> None:
+    """A key is written bare when it is upper-case letters, digits and _ and no reserved word."""
+    assert jql_key(key) == written
+
+
+def test_project_jql_quotes_reserved_keys_in_lists() -> None:
+    """One key gives ``=``, several ``in (...)``, each once, reserved words quoted."""
+    assert project_jql(["AIGOV"]) == "project = AIGOV"
+    assert project_jql(["AIGOV", "OR", "AIGOV"]) == 'project in (AIGOV, "OR")'
+
+
+def test_the_reserved_words_hold_the_grammar_keywords_and_atlassians_list() -> None:
+    """The bridge's list covers the keywords and every word the test grammar refuses unquoted."""
+    from tests.support.jql_grammar import RESERVED_WORDS
+
+    keywords = {"and", "or", "not", "in", "is", "was", "changed", "empty", "null", "order", "by"}
+    assert keywords | {"asc", "desc", "cf", "after", "before", "on", "during", "from", "to"} <= (
+        JQL_RESERVED_WORDS
+    )
+    assert RESERVED_WORDS <= JQL_RESERVED_WORDS
 
 
 # -- hrefs and cleaning -------------------------------------------------------------------------
