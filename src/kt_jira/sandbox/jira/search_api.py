@@ -127,7 +127,7 @@ def issue_item(state: JiraState, issue: SandboxIssue, fields: list[str], base: s
 def sort_key(state: JiraState, name: str) -> Callable[[SandboxIssue], tuple[object, ...]]:
     field_name = name.lower()
     if field_name not in SORTABLE:
-        raise JqlError(f"Not able to sort using field '{name}'.")
+        return custom_sort_key(state, name)
 
     def key(i: SandboxIssue) -> tuple[object, ...]:
         if field_name == "key":
@@ -143,3 +143,12 @@ def sort_key(state: JiraState, name: str) -> Callable[[SandboxIssue], tuple[obje
         return ({"created": i.created, "updated": i.updated}.get(field_name, i.resolved or 0.0),)
 
     return key
+
+
+def custom_sort_key(state: JiraState, name: str) -> Callable[[SandboxIssue], tuple[object, ...]]:
+    """Sort by a searchable custom field named ``name``, empty values first; several fields of
+    that name (per-project copies) count as one, as in search. ``cf[N]`` is not supported."""
+    ids = [f.id for f in state.site.fields_named(name) if f.is_custom and f.searchable]
+    if not ids:
+        raise JqlError(f"Not able to sort using field '{name}'.")
+    return lambda i: (next((str(i.values[f]) for f in ids if i.values.get(f)), ""),)
