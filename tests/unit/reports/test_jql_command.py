@@ -72,3 +72,15 @@ def test_a_bad_config_is_one_clear_error(tmp_path: Path) -> None:
     result = invoke("jql", "--config", str(path))
     assert result.exit_code == 2
     assert "sla.mode" in result.output
+
+
+def test_the_documented_output_is_the_commands(tmp_path: Path) -> None:
+    """The example under "## jql" in docs/configuration.md is what the defaults print."""
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "configuration.md").read_text("utf-8")
+    section = docs.split("\n## jql\n", 1)[1]
+    example = section.split("```text\n", 1)[1].split("```", 1)[0]
+    empty = tmp_path / "kt-jira.yaml"
+    empty.write_text("{}\n", encoding="utf-8")
+    result = invoke("jql", "--config", str(empty))
+    assert result.exit_code == 0, result.output
+    assert result.output == example
