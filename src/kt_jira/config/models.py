@@ -259,6 +259,8 @@ class Content:
     fields: JiraFieldNames
     #: Business calendars by name (``sla.calendars``), for rules that name one.
     calendars: Mapping[str, BusinessCalendar] = field(default_factory=dict)
+    #: The label every ticket carries (``reconcile.jira_label``), searched by reconcile and jql.
+    bridge_label: str = "ai-governance"
 
 
 class Settings(Strict):
@@ -299,4 +301,5 @@ class Settings(Strict):
             console_url=self.keeptrusts.console_url,
             fields=self.jira.fields,
             calendars={name: c.calendar() for name, c in self.sla.calendars.items()},
+            bridge_label=self.reconcile.jira_label,
         )

@@ -23,7 +23,7 @@ from kt_jira.tickets.matching import matches
 from kt_jira.tickets.sla import Deadlines, deadlines, parse_duration, sla_start
 from kt_jira.tickets.templates import render_document, render_text, template_context
 
-BASE_LABELS = ("ai-governance", "keeptrusts")
+BASE_LABEL = "keeptrusts"  #: beside ``reconcile.jira_label``, the label every ticket carries
 CategorySource = Literal["payload", "categories", "action"]
 
 
@@ -219,7 +219,7 @@ def decide(escalation: Escalation, content: Content, *, received_at: datetime) -
         priority=chosen.priority,
         summary=one_line(render_text(summary_source, context, where=summary_where), 255),
         description=render_document(description_source, context, where=description_where),
-        labels=labels(escalation, rendered_labels),
+        labels=labels(escalation, rendered_labels, bridge_label=content.bridge_label),
         due_date=clock.due_date,
         fields=_fields(escalation, content.fields, link, rule, context),
         correlation_label=correlation_label(escalation.escalation_id),
@@ -248,9 +248,11 @@ def _template(rule: Rule, key: Literal["summary", "description"], default: str) 
     return f"templates.{key} (rule '{rule.name}')", default
 
 
-def labels(escalation: Escalation, extra: list[str]) -> tuple[str, ...]:
-    """The base labels, the policy as a label, then the rule's (empty ones dropped)."""
-    found = [*BASE_LABELS, label_safe(escalation.policy_name or "unknown-policy")]
+def labels(escalation: Escalation, extra: list[str], *, bridge_label: str) -> tuple[str, ...]:
+    """The bridge's label (``reconcile.jira_label``: what reconcile and ``kt-jira jql`` search
+    for), ``keeptrusts``, the policy as a label, then the rule's (empty ones dropped)."""
+    found = [label_safe(bridge_label), BASE_LABEL,
+             label_safe(escalation.policy_name or "unknown-policy")]  # fmt: skip
     found += [label_safe(label) for label in extra if label.strip()]
     return tuple(dict.fromkeys(found))
 

@@ -252,3 +252,14 @@ def test_a_rule_without_a_calendar_runs_around_the_clock() -> None:
     chosen = settings({"name": "any", "set": {"sla_resolution": "8h"}})
     clock = decide(esc(), chosen.content, received_at=RECEIVED).deadlines
     assert (clock.calendar, clock.resolution_due) == ("", RECEIVED + timedelta(hours=8))
+
+
+def test_tickets_carry_the_label_reconcile_and_jql_search_for() -> None:
+    """``reconcile.jira_label`` is the label every ticket gets, so changing it keeps reconcile
+    and ``kt-jira jql`` finding the bridge's tickets."""
+    default = decide(esc(), settings().content, received_at=RECEIVED).draft.labels
+    assert default[:2] == ("ai-governance", "keeptrusts")
+    moved = settings(reconcile={"jira_label": "ai-gov-eu"}).content
+    labels = decide(esc(), moved, received_at=RECEIVED).draft.labels
+    assert labels[:2] == ("ai-gov-eu", "keeptrusts")
+    assert "ai-governance" not in labels
