@@ -3,11 +3,11 @@
 Nothing outside this package writes SQL or knows which dialect it talks to. Open it with
 ``async with open_store(url) as store``; run ``await store.db.migrate()`` before first use. The
 store is one object per concept, each holding its own statements and opening its own
-transactions on ``store.db`` (``database.Database``): ``store.deliveries``, ``.escalations``,
-``.queue``, ``.links``, ``.pauses``, ``.sync``, ``.sla``, ``.feedback``, ``.reconcile``,
-``.audit`` and ``.counts``. Where one transaction spans concepts (an accepted delivery upserts
-its escalation and enqueues its jobs), the concept calls the other's conn-level step
-(``queue.insert(conn, job, now=…)``), never its transaction-opening method.
+transactions on ``store.db`` (``database.Database``): ``store.deliveries``, ``.quarantine``,
+``.escalations``, ``.queue``, ``.links``, ``.pauses``, ``.sync``, ``.sla``, ``.feedback``,
+``.reconcile``, ``.audit`` and ``.counts``. Where one transaction spans concepts (an accepted
+delivery upserts its escalation and enqueues its jobs), the concept calls the other's
+conn-level step (``queue.insert(conn, job, now=…)``), never its transaction-opening method.
 """
 
 from __future__ import annotations

@@ -122,12 +122,24 @@ class Deliveries:
         return None if found is None else to_delivery(found, with_body=True)
 
     # Last: annotations after it would name this method, not the builtin.
-    async def list(self, *, status: str | None = None, limit: int = 100) -> list[DeliveryRecord]:
-        """Newest first, without bodies (``get`` has the body)."""
+    async def list(
+        self,
+        *,
+        status: str | None = None,
+        source: str | None = None,
+        limit: int = 100,
+        before_id: int | None = None,
+    ) -> list[DeliveryRecord]:
+        """Newest first, without bodies (``get`` has the body); with ``before_id``, only older
+        deliveries (the next page)."""
         columns = [c for c in deliveries.c if c.name != "body"]
         query = select(*columns).order_by(deliveries.c.id.desc()).limit(limit)
         if status is not None:
             query = query.where(deliveries.c.status == status)
+        if source is not None:
+            query = query.where(deliveries.c.source == source)
+        if before_id is not None:
+            query = query.where(deliveries.c.id < before_id)
         async with self._db.read() as conn:
             rows = (await conn.execute(query)).mappings().all()
         return [to_delivery(row, with_body=False) for row in rows]
@@ -177,8 +189,8 @@ async def insert(
     detail: Detail = None,
 ) -> int | None:
     """The new row's id, or ``None`` when a unique index says it is a duplicate; with
-    ``action``, the new row's audit row too. An accepted delivery takes the place of its own
-    quarantined copy (keys and types fitted already: ``fit_key``, ``fit_type``)."""
+    ``action``, the new row's audit row too. An accepted or ignored delivery takes the place of
+    its own quarantined copy (keys and types fitted already: ``fit_key``, ``fit_type``)."""
     stmt = (
         audit.insert(conn, deliveries)
         .values(
@@ -200,8 +212,10 @@ async def insert(
         .returning(deliveries.c.id)
     )
     row_id: int | None = (await conn.execute(stmt)).scalar_one_or_none()
-    if row_id is None and status is DeliveryStatus.ACCEPTED:
-        row_id = await _promote_quarantined(conn, delivery, event_key, event_type, escalation_id)
+    if row_id is None and status in _PROMOTED:
+        row_id = await _promote_quarantined(
+            conn, delivery, status, event_key, event_type, escalation_id
+        )
     elif row_id is not None and action is not None:
         await _audit(conn, delivery, row_id, action, detail)
     return row_id
@@ -235,11 +249,13 @@ async def duplicate(
 async def _promote_quarantined(
     conn: AsyncConnection,
     delivery: VerifiedDelivery,
+    status: DeliveryStatus,
     event_key: str,
     event_type: str,
     escalation_id: str | None,
 ) -> int | None:
-    """A sender's retry of a delivery we quarantined (say, before a parser fix) is accepted.
+    """A sender's retry (or an admin's replay) of a delivery we quarantined, say before a parser
+    fix, is accepted (or ignored, when it turns out to be an event the bridge does not handle).
 
     Without this, the first 400/422 would turn every later retry into a "duplicate" of a
     delivery that never became state. Only when no accepted delivery has the same event key.
@@ -250,7 +266,7 @@ async def _promote_quarantined(
         update(deliveries)
         .where(*_same_delivery(delivery), deliveries.c.status == DeliveryStatus.QUARANTINED.value)
         .values(
-            status=DeliveryStatus.ACCEPTED.value,
+            status=status.value,
             event_key=event_key,
             event_type=event_type,
             escalation_id=escalation_id,
@@ -261,7 +277,8 @@ async def _promote_quarantined(
     )
     row_id: int | None = (await conn.execute(stmt)).scalar_one_or_none()
     if row_id is not None:
-        await _audit(conn, delivery, row_id, "promoted", {"event_type": event_type})
+        detail = {"event_type": event_type, "status": status.value}
+        await _audit(conn, delivery, row_id, "promoted", detail)
     return row_id
 
 
@@ -297,4 +314,5 @@ def to_delivery(row: RowMapping, *, with_body: bool) -> DeliveryRecord:
     )
 
 
+_PROMOTED = (DeliveryStatus.ACCEPTED, DeliveryStatus.IGNORED)  # may replace a quarantined copy
 _DELIVERY_FIELDS = tuple(field.name for field in fields(DeliveryRecord) if field.name != "body")

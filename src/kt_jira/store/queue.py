@@ -170,20 +170,47 @@ class Queue:
     async def replay_dead(self, *, job_id: int | None = None, now: datetime) -> int:
         """Dead letters (one, or all) back to the queue, due now, with attempts reset; returns
         how many."""
+        return len(await self.replay(None if job_id is None else [job_id], now=now))
+
+    async def replay(
+        self, job_ids: Sequence[int] | None = None, *, now: datetime, by: str | None = None
+    ) -> list[int]:
+        """Dead letters (those of ``job_ids``, or all) back to the queue, due now, with
+        attempts reset; returns the ids replayed (ids that are not dead are left as they are).
+        ``by`` (who asked, for the audit rows) is recorded when given."""
         stmt = (
             update(jobs)
             .where(jobs.c.status == JobStatus.DEAD.value)
             .values(status=JobStatus.QUEUED.value, attempts=0, run_at=now, updated_at=now)
             .returning(jobs.c.id)
         )
-        if job_id is not None:
-            stmt = stmt.where(jobs.c.id == job_id)
+        if job_ids is not None:
+            stmt = stmt.where(jobs.c.id.in_(list(job_ids)))
+        detail = {} if by is None else {"by": by}
         async with self._db.write() as conn:
-            replayed = list((await conn.execute(stmt)).scalars())
+            replayed = sorted((await conn.execute(stmt)).scalars())
             await audit.write_many(
-                conn, _audit_rows(now, "replayed", {jid: {} for jid in replayed})
+                conn, _audit_rows(now, "replayed", {jid: detail for jid in replayed})
             )
-        return len(replayed)
+        return replayed
+
+    async def cancel(self, job_id: int, *, now: datetime, by: str) -> bool:
+        """A queued job to ``dead`` with the error ``cancelled by <by>``, so it never runs
+        unless replayed; False (and no change) when it is not queued (a running job is held by
+        its worker, a finished one is history)."""
+        error = f"cancelled by {by}"
+        stmt = (
+            update(jobs)
+            .where(jobs.c.id == job_id, jobs.c.status == JobStatus.QUEUED.value)
+            .values(status=JobStatus.DEAD.value, last_error=error, updated_at=now)
+        )
+        async with self._db.write() as conn:
+            if (await conn.execute(stmt)).rowcount == 0:
+                return False
+            await audit.write(
+                conn, at=now, entity=ENTITY, entity_id=job_id, action="cancelled", detail={"by": by}
+            )
+        return True
 
     async def get(self, job_id: int) -> Job | None:
         return await self._one(jobs.c.id == job_id)
@@ -208,10 +235,17 @@ class Queue:
 
     # Last: annotations after it would name this method, not the builtin.
     async def list(
-        self, *, status: str | None = None, kind: str | None = None, limit: int = 100
+        self,
+        *,
+        status: str | None = None,
+        kind: str | None = None,
+        limit: int = 100,
+        before_id: int | None = None,
     ) -> list[Job]:
-        """Newest first."""
+        """Newest first; with ``before_id``, only older jobs (the next page)."""
         query = select(jobs).order_by(jobs.c.id.desc()).limit(limit)
+        if before_id is not None:
+            query = query.where(jobs.c.id < before_id)
         if status is not None:
             query = query.where(jobs.c.status == status)
         if kind is not None:

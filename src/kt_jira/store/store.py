@@ -19,6 +19,7 @@ from kt_jira.store.escalations import Escalations
 from kt_jira.store.feedback import Feedback
 from kt_jira.store.links import Links
 from kt_jira.store.pauses import Pauses
+from kt_jira.store.quarantine import Quarantine
 from kt_jira.store.queue import Queue
 from kt_jira.store.reconcile import Reconcile
 from kt_jira.store.reports import Reports
@@ -45,9 +46,11 @@ class Store:
         self.db = db
         #: Signed deliveries: ingest, quarantine, record_ignored; get, list.
         self.deliveries = Deliveries(db)
+        #: An admin's replay of a quarantined delivery: begin_replay, still_unusable.
+        self.quarantine = Quarantine(db)
         #: Stored escalations: get, list; reconcile's learn and record_resolution.
         self.escalations = Escalations(db)
-        #: The job queue: enqueue, claim, heartbeat, finish, retry, release, fail…
+        #: The job queue: enqueue, claim, heartbeat, finish, retry, release, fail, replay, cancel…
         self.queue = Queue(db)
         #: Links to Jira issues and the create-exactly-once protocol.
         self.links = Links(db)
