@@ -37,6 +37,7 @@ from kt_jira.web.keeptrusts import keeptrusts_verifier
 from kt_jira.worker import Worker
 
 log = structlog.get_logger("kt_jira.service")
+MIN_ADMIN_TOKEN_CHARS = 16
 
 
 def utcnow() -> datetime:
@@ -60,8 +61,7 @@ def check_startup(settings: Settings) -> list[str]:
             "INSECURE: keeptrusts.webhook.insecure_allow_unsigned is true; "
             "unsigned deliveries are accepted"
         )
-    if settings.server.admin_token is None:
-        warnings.append("server.admin_token is not set: the dashboard and admin API are disabled")
+    warnings += _admin_token_warnings(settings)
     configured = [s for s in (settings.jira.webhook_secret, *settings.jira.webhook_secrets) if s]
     for jira_secret in configured:
         try:
@@ -76,6 +76,28 @@ def check_startup(settings: Settings) -> list[str]:
             "in Jira reach Keeptrusts only through reconcile"
         )
     return warnings
+
+
+def _admin_token_warnings(settings: Settings) -> list[str]:
+    """The dashboard and admin API answer 404 without a readable admin token; say how to
+    enable them, and warn about a token short enough to guess."""
+    token = settings.server.admin_token
+    if token is None:
+        return [
+            "server.admin_token is not set: /dashboard and /api/v1 answer 404. To enable them, "
+            "set server.admin_token: env:KT_JIRA_ADMIN_TOKEN with a long random value "
+            "(openssl rand -hex 32)"
+        ]
+    try:
+        value = token.reveal()
+    except ConfigError as exc:
+        return [f"{exc}; /dashboard and /api/v1 answer 404 until it is available"]
+    if len(value) < MIN_ADMIN_TOKEN_CHARS:
+        return [
+            f"server.admin_token is shorter than {MIN_ADMIN_TOKEN_CHARS} characters: use a long "
+            "random value (openssl rand -hex 32)"
+        ]
+    return []
 
 
 def _check_notify_secret(settings: Settings) -> None:

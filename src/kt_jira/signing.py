@@ -1,7 +1,8 @@
 """Verify (and, for tests and the sandbox, sign) webhook deliveries over their raw body bytes.
 
 Pure: headers and bytes in, a ``VerifiedDelivery`` out. This module is the only producer of
-``VerifiedDelivery``, and the store only accepts that type, so nothing unverified is persisted.
+``VerifiedDelivery``, and the store only accepts that type, so nothing unverified is persisted
+(``kept`` re-issues one for bytes the store already holds as verified: a replayed quarantine).
 Comparisons are constant-time; several secrets may be valid at once (rotation). A ``Verifier``
 is built once per secret list: for Standard Webhooks it holds one ``standardwebhooks.Webhook``
 per secret, so a bad secret fails when the bridge starts, not on the first delivery.
@@ -218,6 +219,29 @@ def verify(
     """One-off ``Verifier(scheme, secrets).verify(...)``; intakes keep their ``Verifier``."""
     return Verifier(scheme, tuple(secrets)).verify(
         source=source, body=body, headers=headers, now=now, allow_unsigned=allow_unsigned
+    )
+
+
+def kept(
+    *,
+    source: Source,
+    body: bytes,
+    delivery_id: str,
+    headers: Mapping[str, str],
+    received_at: datetime,
+    verified_by: str,
+) -> VerifiedDelivery:
+    """A delivery ``verify`` passed when it arrived, as the store kept it (the signature is not
+    kept, so it cannot be checked again). Only for the admin API's replay of a quarantined
+    delivery, with the fields of the stored row; never for bytes from a request."""
+    return VerifiedDelivery(
+        source=source,
+        body=body,
+        delivery_id=delivery_id,
+        headers=dict(headers),
+        received_at=received_at,
+        verified_by=verified_by,
+        _seal=_SEAL,
     )
 
 

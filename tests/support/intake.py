@@ -29,11 +29,13 @@ def bridge_settings(
     *,
     rules: list[dict[str, Any]] | None = None,
     webhook: dict[str, Any] | None = None,
+    server: dict[str, Any] | None = None,
     **jira: Any,
 ) -> Settings:
     return settings_from_dict(
         {
             "database_url": database_url,
+            "server": server or {},
             "keeptrusts": {"webhook": webhook or {"secrets": [SecretRef.literal(WEBHOOK_SECRET)]}},
             "jira": {
                 "url": jira_url,
@@ -93,11 +95,12 @@ async def harnesses(
             *,
             rules: list[dict[str, Any]] | None = None,
             webhook: dict[str, Any] | None = None,
+            server: dict[str, Any] | None = None,
             clock: Callable[[], datetime] | None = None,
             **jira: Any,
         ) -> Harness:
             settings = bridge_settings(
-                database_url, jira_url, sandbox, rules=rules, webhook=webhook, **jira
+                database_url, jira_url, sandbox, rules=rules, webhook=webhook, server=server, **jira
             )
             bridge, url = await open_bridge(stack, settings, clock=clock)
             client = await stack.enter_async_context(httpx.AsyncClient(timeout=10))

@@ -64,3 +64,23 @@ def test_a_notification_secret_that_cannot_sign_refuses_to_start() -> None:
     with pytest.raises(ConfigError, match=r"must be base64") as caught:
         check_startup(settings)
     assert "not base64!" not in str(caught.value)
+
+
+def test_admin_token_warnings_say_how_to_enable_the_dashboard() -> None:
+    """Without server.admin_token, serve warns that /dashboard and /api/v1 answer 404 and
+    names the key to set; an unreadable or short token is warned about too, never shown."""
+    base = {"keeptrusts": {"webhook": {"secrets": [SecretRef.literal("s")]}}}
+    unset = check_startup(settings_from_dict(base))
+    assert any("set server.admin_token: env:KT_JIRA_ADMIN_TOKEN" in w for w in unset)
+    unreadable = check_startup(
+        settings_from_dict({**base, "server": {"admin_token": "env:KT_UNSET_C3"}})
+    )
+    assert any("KT_UNSET_C3" in w and "404" in w for w in unreadable)
+    short = check_startup(
+        settings_from_dict({**base, "server": {"admin_token": SecretRef.literal("hunter2")}})
+    )
+    assert any("shorter than 16" in w for w in short)
+    assert not any("hunter2" in w for w in short)
+    long = SecretRef.literal("x" * 32)
+    fine = check_startup(settings_from_dict({**base, "server": {"admin_token": long}}))
+    assert not any("admin_token" in w for w in fine)

@@ -15,8 +15,12 @@ from starlette.routing import Route
 from kt_jira.config.models import Settings
 from kt_jira.metrics import Metrics
 from kt_jira.store import Store
+from kt_jira.web import dashboard
+from kt_jira.web.admin_api import AdminApi
+from kt_jira.web.auth import AdminGate
 from kt_jira.web.jira import JiraIntake
 from kt_jira.web.keeptrusts import KeeptrustsIntake, problem
+from kt_jira.web.replay import Replayer
 
 log = structlog.get_logger("kt_jira.web")
 
@@ -34,6 +38,14 @@ def create_app(
     )
     jira_intake = JiraIntake(
         settings=settings, store=store, metrics=metrics, on_enqueue=on_enqueue, clock=clock
+    )
+    gate = AdminGate(settings=settings, clock=clock)
+    admin_api = AdminApi(
+        settings=settings,
+        store=store,
+        replayer=Replayer(store=store, keeptrusts=intake, jira=jira_intake, clock=clock),
+        clock=clock,
+        on_enqueue=on_enqueue,
     )
 
     async def healthz(request: Request) -> JSONResponse:
@@ -68,6 +80,10 @@ def create_app(
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
+        # Admin: every route below is behind the gate, except the login form itself.
+        *gate.routes(),
+        *dashboard.routes(settings, store, gate=gate),
+        *admin_api.routes(gate),
     ]
     return Starlette(
         routes=routes, exception_handlers={HTTPException: http_error, 500: server_error}

@@ -101,7 +101,7 @@ class JiraIntake:
                 "too_old",
                 problem(401, "delivery is older than jira.webhook_max_age_seconds: a replay?"),
             )
-        return await self._record(delivery, event)
+        return await self.record(delivery, event)
 
     def _too_old(self, event: JiraEvent) -> bool:
         limit = self.settings.jira.webhook_max_age_seconds
@@ -109,7 +109,9 @@ class JiraIntake:
             return False
         return event.timestamp < self.clock() - timedelta(seconds=limit)
 
-    async def _record(self, delivery: VerifiedDelivery, event: JiraEvent) -> JSONResponse:
+    async def record(self, delivery: VerifiedDelivery, event: JiraEvent) -> JSONResponse:
+        """Record a parsed delivery (accepted, duplicate or ignored): the intake's last step and
+        the admin replay's way in (``web/replay.py``)."""
         handled = event.type is not JiraEventType.OTHER
         job = jobs.jira_event(
             event.as_job(), delivery_id=delivery.delivery_id, run_at=delivery.received_at

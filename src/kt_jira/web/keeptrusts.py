@@ -104,9 +104,11 @@ class KeeptrustsIntake:
                 "webhook.quarantined", delivery_id=delivery.delivery_id, reason=str(exc), row=row
             )
             return self._count("quarantined", problem(exc.status, str(exc), quarantine_id=row))
-        return await self._record(delivery, event)
+        return await self.record(delivery, event)
 
-    async def _record(self, delivery: VerifiedDelivery, event: EscalationEvent) -> JSONResponse:
+    async def record(self, delivery: VerifiedDelivery, event: EscalationEvent) -> JSONResponse:
+        """Record a parsed delivery (accepted, duplicate or ignored): the intake's last step and
+        the admin replay's way in (``web/replay.py``)."""
         if event.type is EventType.OTHER or event.escalation is None:
             await self.store.deliveries.record_ignored(delivery, event_type=event.raw_type)
             return self._count(
