@@ -1,4 +1,5 @@
-"""The HTTP surface: webhook intake, health, metrics, dashboard. Built by ``create_app``."""
+"""The HTTP surface: webhook intake, health, metrics, the dashboard and the admin API. Built by
+``create_app``."""
 
 from kt_jira.web.app import create_app
 

@@ -71,7 +71,9 @@ class AdminApi:
 
     async def deliveries(self, request: Request, admin: Admin) -> Response:
         """Newest first; ``status``, ``source``, ``limit``, ``before_id``."""
-        params = values.query(request.query_params, ("status", "source", "limit", "before_id"))
+        params = values.query(
+            request.query_params.multi_items(), ("status", "source", "limit", "before_id")
+        )
         limit, before_id = values.page_of(params)
         found = await self.store.deliveries.list(
             status=values.choice(params, "status", DELIVERY_STATUSES),
@@ -83,7 +85,7 @@ class AdminApi:
 
     async def delivery(self, request: Request, admin: Admin) -> Response:
         """One delivery with its kept headers and its raw body."""
-        values.query(request.query_params, ())
+        values.query(request.query_params.multi_items(), ())
         row = values.row_id(request.path_params["id"])
         found = await self.store.deliveries.get(row)
         if found is None:
@@ -92,6 +94,7 @@ class AdminApi:
 
     async def replay_delivery(self, request: Request, admin: Admin) -> Response:
         """Re-run a quarantined delivery through its intake (409 for any other status)."""
+        values.query(request.query_params.multi_items(), ())
         row = values.row_id(request.path_params["id"])
         found = await self.store.quarantine.begin_replay(row, by=admin.who, now=self.clock())
         if found is None:
@@ -112,13 +115,15 @@ class AdminApi:
 
     async def jobs(self, request: Request, admin: Admin) -> Response:
         """Newest first; ``status``, ``kind``, ``limit``, ``before_id``."""
-        params = values.query(request.query_params, ("status", "kind", "limit", "before_id"))
+        params = values.query(
+            request.query_params.multi_items(), ("status", "kind", "limit", "before_id")
+        )
         status = values.choice(params, "status", JOB_STATUSES)
         return await self._job_page(params, status=status)
 
     async def dead_letters(self, request: Request, admin: Admin) -> Response:
         """Dead jobs, newest first; ``kind``, ``limit``, ``before_id``."""
-        params = values.query(request.query_params, ("kind", "limit", "before_id"))
+        params = values.query(request.query_params.multi_items(), ("kind", "limit", "before_id"))
         return await self._job_page(params, status=JobStatus.DEAD.value)
 
     async def _job_page(self, params: dict[str, str], *, status: str | None) -> Response:
@@ -132,7 +137,8 @@ class AdminApi:
         return JSONResponse(values.page_json([values.job_json(j) for j in found], limit=limit))
 
     async def job(self, request: Request, admin: Admin) -> Response:
-        values.query(request.query_params, ())
+        """One job with its payload and last error."""
+        values.query(request.query_params.multi_items(), ())
         job_id = values.row_id(request.path_params["id"])
         found = await self.store.queue.get(job_id)
         if found is None:
@@ -141,12 +147,14 @@ class AdminApi:
 
     async def retry_job(self, request: Request, admin: Admin) -> Response:
         """A dead job back to the queue, due now, attempts reset (409 unless dead)."""
+        values.query(request.query_params.multi_items(), ())
         job_id = values.row_id(request.path_params["id"])
         replayed = await self.store.queue.replay([job_id], now=self.clock(), by=admin.who)
         return await self._changed(job_id, bool(replayed), "only dead jobs can be retried")
 
     async def cancel_job(self, request: Request, admin: Admin) -> Response:
         """A queued job to dead, ``cancelled by <who>`` (409 unless queued)."""
+        values.query(request.query_params.multi_items(), ())
         job_id = values.row_id(request.path_params["id"])
         cancelled = await self.store.queue.cancel(job_id, now=self.clock(), by=admin.who)
         return await self._changed(job_id, cancelled, "only queued jobs can be cancelled")
@@ -162,7 +170,7 @@ class AdminApi:
 
     async def replay_dead_letters(self, request: Request, admin: Admin) -> Response:
         """Every dead letter, or those of ``{"ids": [...]}``, back to the queue."""
-        values.query(request.query_params, ())
+        values.query(request.query_params.multi_items(), ())
         ids = values.replay_ids(admin.body, request.headers.get("content-type", ""))
         replayed = await self.store.queue.replay(ids, now=self.clock(), by=admin.who)
         if replayed:
@@ -173,7 +181,7 @@ class AdminApi:
 
     async def report(self, request: Request, admin: Admin) -> Response:
         """The report over ``since`` (default 30d), optionally for one ``project``."""
-        params = values.query(request.query_params, ("since", "project"))
+        params = values.query(request.query_params.multi_items(), ("since", "project"))
         try:
             since = parse_duration(params.get("since", DEFAULT_SINCE))
         except ValueError as exc:
@@ -188,6 +196,7 @@ class AdminApi:
         return JSONResponse(report.as_json())
 
     async def openapi(self, request: Request, admin: Admin) -> Response:
+        """This API's OpenAPI 3.1 document."""
         return JSONResponse(document())
 
 

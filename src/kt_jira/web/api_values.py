@@ -4,7 +4,7 @@ store's records as JSON. No I/O here; ``Invalid`` becomes a 422 problem document
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
@@ -25,14 +25,18 @@ class Invalid(ValueError):
     """A request the admin API refuses (422); the message says what to send instead."""
 
 
-def query(params: Mapping[str, str], names: Sequence[str]) -> dict[str, str]:
-    """The query parameters, refusing any not in ``names`` (a misspelt filter is an error,
-    not a silently unfiltered list)."""
-    unknown = sorted(set(params) - set(names))
-    if unknown:
-        allowed = ", ".join(names) or "none"
-        raise Invalid(f"unknown query parameter {unknown[0]!r}; this endpoint takes {allowed}")
-    return dict(params)
+def query(items: Iterable[tuple[str, str]], names: Sequence[str]) -> dict[str, str]:
+    """The query parameters (``(name, value)`` pairs), refusing any not in ``names`` (a
+    misspelt filter is an error, not a silently unfiltered list) and any given twice."""
+    params: dict[str, str] = {}
+    for name, value in items:
+        if name not in names:
+            allowed = ", ".join(names) or "none"
+            raise Invalid(f"unknown query parameter {name[:40]!r}; this endpoint takes {allowed}")
+        if name in params:
+            raise Invalid(f"give the query parameter {name!r} once")
+        params[name] = value
+    return params
 
 
 def row_id(text: str, *, what: str = "id") -> int:
@@ -75,10 +79,11 @@ def replay_ids(body: bytes, content_type: str) -> list[int] | None:
     ``ids=1&ids=2``); ``None`` (every dead letter) for an empty body or one without ``ids``."""
     if content_type.startswith("application/x-www-form-urlencoded"):
         try:
-            fields = parse_qs(body.decode("utf-8"), max_num_fields=MAX_IDS + 10)
-        except (UnicodeDecodeError, ValueError) as exc:
+            texts = parse_qs(body.decode("utf-8")).get("ids")
+        except UnicodeDecodeError as exc:
             raise Invalid("the form is not valid URL-encoded UTF-8") from exc
-        texts = fields.get("ids")
+        if texts is not None and len(texts) > MAX_IDS:
+            raise Invalid(f"at most {MAX_IDS} ids at a time")
         return None if texts is None else [row_id(text, what="each id") for text in texts]
     if not body.strip():
         return None

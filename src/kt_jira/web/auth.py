@@ -112,9 +112,10 @@ def _loopback(host: str) -> bool:
 
 
 def form_field(body: bytes, name: str) -> str | None:
-    """One field of a URL-encoded form body (``None`` when absent or the form is malformed)."""
+    """One field of a URL-encoded form body (``None`` when absent or the form is malformed);
+    the body was read within ``BODY_LIMIT``, which bounds the work."""
     try:
-        fields = parse_qs(body.decode("utf-8"), max_num_fields=50, strict_parsing=False)
+        fields = parse_qs(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         return None
     values = fields.get(name)

@@ -70,10 +70,18 @@ async def test_a_dead_job_is_listed_and_retried_into_a_ticket(admin: AdminHarnes
 
 
 async def test_dead_letters_replay_by_ids_then_all(admin: AdminHarness) -> None:
-    """``{"ids": [...]}`` replays just those dead letters; no body replays every other one."""
+    """``{"ids": [...]}`` (or a dashboard form's ``ids`` fields) replays just those dead
+    letters; no body replays every other one."""
     first, second = await _dead_creates(admin, "esc_ids_1", "esc_ids_2")
     some = await admin.api("POST", "/dead-letters/replay", json={"ids": [first, 999999]})
     assert some.json() == {"replayed": [first]}
+    browser = await admin.browser()
+    absent = [str(n) for n in range(900000, 900100)]  # a long form still passes the gate
+    form = {"csrf_token": browser.csrf, "ids": absent}
+    none = await browser.client.post(
+        "/api/v1/dead-letters/replay", data=form, headers={"Origin": admin.url}
+    )
+    assert none.json() == {"replayed": []}
     assert [j["id"] for j in (await admin.api("GET", "/dead-letters")).json()["items"]] == [second]
     assert (await admin.api("POST", "/dead-letters/replay")).json() == {"replayed": [second]}
 
@@ -126,6 +134,7 @@ async def test_bad_input_is_refused_with_a_problem_document(admin: AdminHarness)
         "/jobs?status=finished": 422,
         "/jobs?kind=nope": 422,
         "/jobs?state=dead": 422,
+        "/jobs?status=dead&status=queued": 422,
         "/deliveries?source=slack": 422,
         "/report?since=soon": 422,
     }
@@ -137,8 +146,12 @@ async def test_bad_input_is_refused_with_a_problem_document(admin: AdminHarness)
     not_json = await admin.api("POST", "/dead-letters/replay", content=b"ids=1")
     extra = await admin.api("POST", "/dead-letters/replay", json={"ids": [], "all": True})
     big = await admin.api("POST", "/dead-letters/replay", content=b"[" + b"1," * 40000 + b"1]")
-    assert [r.status_code for r in (bad_ids, not_json, extra, big)] == [422, 422, 422, 413]
+    form = await admin.api("POST", "/dead-letters/replay", data={"ids": ["2", "x"]})
+    unknown = await admin.api("POST", "/jobs/1/retry", params={"force": "1"})
+    responses = (bad_ids, not_json, extra, big, form, unknown)
+    assert [r.status_code for r in responses] == [422, 422, 422, 413, 422, 422]
     assert "ids" in bad_ids.json()["detail"]
+    assert "each id" in form.json()["detail"]
 
 
 async def test_the_report_route_answers(admin: AdminHarness) -> None:
