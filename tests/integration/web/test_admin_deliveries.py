@@ -7,12 +7,15 @@ import base64
 import json
 from datetime import UTC, datetime
 
+from kt_jira.config.secrets import SecretRef
 from kt_jira.render.sanitise import correlation_label
 from kt_jira.sandbox import escalation_payload
-from kt_jira.signing import KEEPTRUSTS_DEFAULT, sign, verify
-from tests.support.intake import WEBHOOK_SECRET
+from kt_jira.signing import JIRA_SCHEME, KEEPTRUSTS_DEFAULT, sign, verify
+from tests.support.intake import WEBHOOK_SECRET, HarnessFactory
 
-from .conftest import AdminHarness
+from .conftest import ADMIN_TOKEN, AdminHarness
+
+JIRA_SECRET = "test-jira-webhook-secret"
 
 
 def _payload(escalation_id: str, **fields: object) -> bytes:
@@ -110,3 +113,50 @@ async def test_replaying_a_fixed_delivery_creates_its_ticket(admin: AdminHarness
     assert "only quarantined" in again.json()["detail"]
     [replayed] = [a for a in await store.audit.list(entity="delivery") if a.action == "replay"]
     assert replayed.detail["by"].startswith("session:")
+
+
+async def test_jira_deliveries_replay_through_the_jira_intake(
+    make_harness: HarnessFactory,
+) -> None:
+    """A quarantined Jira delivery replays through the Jira parser: one still without its
+    envelope timestamp stays quarantined; one that now parses as an event the bridge does not
+    handle becomes ignored."""
+    harness = await make_harness(
+        server={"admin_token": SecretRef.literal(ADMIN_TOKEN)},
+        webhook_secret=SecretRef.literal(JIRA_SECRET),
+    )
+    bearer = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    body = json.dumps({"webhookEvent": "jira:issue_updated", "issue": {"id": "1"}}).encode()
+    signed = {"X-Atlassian-Webhook-Identifier": "jira-1", **sign(JIRA_SECRET, body, JIRA_SCHEME)}
+    sent = await harness.client.post(f"{harness.url}/webhooks/jira", content=body, headers=signed)
+    assert sent.status_code == 422
+    row = sent.json()["quarantine_id"]
+    listed = await harness.client.get(
+        f"{harness.url}/api/v1/deliveries", params={"source": "jira"}, headers=bearer
+    )
+    assert [d["id"] for d in listed.json()["items"]] == [row]
+    again = await harness.client.post(
+        f"{harness.url}/api/v1/deliveries/{row}/replay", headers=bearer
+    )
+    assert again.status_code == 422
+    assert "timestamp" in again.json()["detail"]
+    other = json.dumps({"webhookEvent": "jira:worklog_updated", "timestamp": 1767225600000})
+    headers = {
+        "X-Atlassian-Webhook-Identifier": "jira-2",
+        **sign(JIRA_SECRET, other.encode(), JIRA_SCHEME),
+    }
+    verified = verify(
+        source="jira",
+        body=other.encode(),
+        headers=headers,
+        secrets=[JIRA_SECRET],
+        scheme=JIRA_SCHEME,
+        now=datetime.now(UTC),
+    )
+    kept = await harness.bridge.store.deliveries.quarantine(verified, reason="old", http_status=422)
+    ignored = await harness.client.post(
+        f"{harness.url}/api/v1/deliveries/{kept}/replay", headers=bearer
+    )
+    assert ignored.status_code == 200
+    assert ignored.json()["outcome"] == "ignored"
+    assert ignored.json()["delivery"]["status"] == "ignored"
