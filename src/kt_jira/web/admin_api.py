@@ -8,12 +8,9 @@ these routes (``web/openapi.py``; a test calls every path it lists).
 
 from __future__ import annotations
 
-import importlib
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -21,6 +18,7 @@ from starlette.routing import Route
 
 from kt_jira.config.models import Settings
 from kt_jira.jobs import Kind
+from kt_jira.reports.load import load_report
 from kt_jira.store import DeliveryStatus, JobStatus, Store
 from kt_jira.tickets.sla import parse_duration
 from kt_jira.web import api_values as values
@@ -35,7 +33,6 @@ SOURCES = ("keeptrusts", "jira")
 DELIVERY_STATUSES = tuple(status.value for status in DeliveryStatus)
 JOB_STATUSES = tuple(status.value for status in JobStatus)
 JOB_KINDS = tuple(kind.value for kind in Kind)
-REPORT_MODULE = "kt_jira.reports.aggregate"
 DEFAULT_SINCE = "30d"
 
 
@@ -187,27 +184,14 @@ class AdminApi:
         except ValueError as exc:
             raise Invalid(f"since: {exc}") from None
         project = values.text_param(params, "project")
-        load = _report_loader()
-        if load is None:
-            return problem(501, f"the report is not available in this build ({REPORT_MODULE})")
-        report = load(self.store, self.settings, since=since, project=project, now=self.clock())
-        if inspect.isawaitable(report):
-            report = await report
+        report = await load_report(
+            self.store, self.settings, since=since, project=project, now=self.clock()
+        )
         return JSONResponse(report.as_json())
 
     async def openapi(self, request: Request, admin: Admin) -> Response:
         """This API's OpenAPI 3.1 document."""
         return JSONResponse(document())
-
-
-def _report_loader() -> Callable[..., Any] | None:
-    """``reports.aggregate.load_report``, found at call time: ``None`` until it exists."""
-    try:
-        module = importlib.import_module(REPORT_MODULE)
-    except ImportError:
-        return None
-    loader = getattr(module, "load_report", None)
-    return loader if callable(loader) else None
 
 
 def _validated(handler: AdminEndpoint) -> AdminEndpoint:

@@ -27,7 +27,6 @@ PROBLEMS = {
     409: "Not in a state this action applies to",
     413: "Request body over 64 KiB",
     422: "Invalid parameter or body; `detail` says which",
-    501: "Not available in this build",
 }
 
 
@@ -106,7 +105,19 @@ SCHEMAS: Json = {
         "additionalProperties": False,
     },
     "Replayed": _object({"replayed": {"type": "array", "items": ID}}),
-    "Report": {"type": "object"},
+    "Report": {
+        "type": "object",
+        "description": "What `kt-jira report --format json` prints for the same range",
+        "properties": {
+            "since": TIME,
+            "until": TIME,
+            "project": MAYBE_TEXT,
+            "escalations": {"type": "integer", "minimum": 0},
+            "by_priority": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "by_policy": {"type": "object", "additionalProperties": {"type": "integer"}},
+        },
+        "required": ["since", "until", "project", "escalations", "by_priority", "by_policy"],
+    },
     "OpenApi": {"type": "object", "required": ["openapi", "paths"]},
 }
 
@@ -236,7 +247,7 @@ def document() -> Json:
         },
         "/report": {
             "get": _operation(
-                "The escalation report", "Report", params=[since, project], problems=(422, 501)
+                "The escalation report", "Report", params=[since, project], problems=(422,)
             )
         },
         "/openapi.json": {"get": _operation("This document", "OpenApi")},

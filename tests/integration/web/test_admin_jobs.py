@@ -3,7 +3,6 @@ retried into a ticket in the sandbox; replay by ids; cancel; filters, pages and 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 from kt_jira.render.sanitise import correlation_label
@@ -31,13 +30,6 @@ async def _dead_creates(admin: AdminHarness, *escalation_ids: str) -> list[int]:
     await admin.harness.work_until(all_dead)
     admin.harness.sandbox.add_field_to_screen("AIGOV", POLICY_NAME_FIELD)
     return [job.id for job in reversed(await store.queue.list(status="dead"))]
-
-
-def _report_module_exists() -> bool:
-    try:
-        return importlib.util.find_spec("kt_jira.reports.aggregate") is not None
-    except ModuleNotFoundError:  # no kt_jira.reports package at all
-        return False
 
 
 def _tickets(admin: AdminHarness, escalation_id: str) -> int:
@@ -154,13 +146,18 @@ async def test_bad_input_is_refused_with_a_problem_document(admin: AdminHarness)
     assert "each id" in form.json()["detail"]
 
 
-async def test_the_report_route_answers(admin: AdminHarness) -> None:
-    """GET /api/v1/report answers the report as JSON once reports.aggregate exists, and 501
-    with a detail until then."""
-    response = await admin.api("GET", "/report", params={"since": "7d"})
-    if not _report_module_exists():
-        assert response.status_code == 501
-        assert "report" in response.json()["detail"]
-    else:
-        assert response.status_code == 200
-        assert isinstance(response.json(), dict)
+async def test_the_report_is_the_one_the_cli_prints(admin: AdminHarness) -> None:
+    """GET /api/v1/report answers the report of ``since`` (for one ``project`` when given)
+    as ``kt-jira report --format json`` has it, counting the tickets created."""
+    for n in range(2):
+        await admin.harness.deliver(_payload(f"esc_report_{n}"))
+
+    async def both() -> bool:
+        return await _created(admin, "esc_report_0") and await _created(admin, "esc_report_1")
+
+    await admin.harness.work_until(both)
+    report = (await admin.api("GET", "/report", params={"since": "7d"})).json()
+    assert report["escalations"] == 2
+    assert sum(report["by_policy"].values()) == 2
+    other = await admin.api("GET", "/report", params={"project": "OTHER"})
+    assert (other.json()["project"], other.json()["escalations"]) == ("OTHER", 0)
