@@ -82,9 +82,11 @@ def create_app(
         Route("/metrics", metrics_endpoint, methods=["GET"]),
         # Admin: every route below is behind the gate, except the login form itself.
         *gate.routes(),
-        *dashboard.routes(settings, store, gate=gate),
+        *dashboard.routes(settings, store, gate=gate, clock=clock, on_enqueue=on_enqueue),
         *admin_api.routes(gate),
     ]
-    return Starlette(
+    app = Starlette(
         routes=routes, exception_handlers={HTTPException: http_error, 500: server_error}
     )
+    app.state.admin_gate = gate  # for one-time login links (``kt-jira demo``)
+    return app

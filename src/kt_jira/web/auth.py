@@ -12,8 +12,10 @@ cookies never reach a log.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import html
 import ipaddress
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -143,6 +145,7 @@ class AdminGate:
     _keys: SessionKeys | None = field(default=None, init=False, repr=False)
     _warned: bool = field(default=False, init=False)
     _failures: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
+    _once: set[str] = field(default_factory=set, init=False, repr=False)
 
     def keys(self) -> SessionKeys | None:
         """The session keys of the admin token; ``None`` while the admin paths are disabled."""
@@ -212,14 +215,30 @@ class AdminGate:
             Route(LOGOUT_PATH, self.guard(self.logout), methods=["POST"]),
         ]
 
+    def one_time_login(self) -> str:
+        """A login path that works once, in this process (``kt-jira demo`` prints it, so nobody
+        has to copy the admin token); ``ConfigError`` while the admin paths are disabled."""
+        if self.keys() is None:
+            raise ConfigError(DISABLED)
+        code = secrets.token_urlsafe(24)
+        self._once.add(code)
+        return f"{LOGIN_PATH}?once={code}"
+
     async def login(self, request: Request) -> Response:
-        """``GET``: the form. ``POST``: the right token sets the session cookie and goes to the
-        dashboard; a wrong one waits, then answers 401 with the form again."""
+        """``GET``: the form (or, with ``?once=``, a one-time link's sign-in). ``POST``: the
+        right token sets the session cookie and goes to the dashboard; a wrong one waits, then
+        answers 401 with the form again."""
         keys = self.keys()
         if keys is None:
             return self.disabled()
         if request.method != "POST":
-            return _login_form()
+            once = request.query_params.get("once")
+            if once is None:
+                return _login_form()
+            if not self._redeem(once):
+                await self._failed("one-time link")
+                return _login_form(wrong=True)
+            return self._signed_in(request, keys)
         if not same_origin(request):
             return problem(403, "cross-origin login refused: Origin is not this site")
         try:
@@ -229,6 +248,17 @@ class AdminGate:
         if token is None or not keys.token_matches(token):
             await self._failed("login")
             return _login_form(wrong=True)
+        return self._signed_in(request, keys)
+
+    def _redeem(self, code: str) -> bool:
+        """Use up a one-time login code (compared in constant time)."""
+        for known in list(self._once):
+            if hmac.compare_digest(known.encode(), code.encode()):
+                self._once.discard(known)
+                return True
+        return False
+
+    def _signed_in(self, request: Request, keys: SessionKeys) -> Response:
         value, session = keys.issue(now=self.clock())
         response = RedirectResponse("/dashboard", status_code=303)
         response.set_cookie(

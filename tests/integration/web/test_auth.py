@@ -141,7 +141,9 @@ async def test_a_session_opens_the_dashboard_and_the_api(admin: AdminHarness) ->
     assert (anonymous.status_code, anonymous.headers["location"]) == (303, "/dashboard/login")
     browser = await admin.browser()
     page = await browser.client.get("/dashboard")
-    assert "<main><h1>kt-jira</h1>" in page.text
+    assert page.status_code == 200
+    assert "<h1>kt-jira</h1>" in page.text
+    assert '<main id="content"' in page.text
     assert (await browser.client.get("/api/v1/jobs")).status_code == 200
 
 
