@@ -148,7 +148,11 @@ async def run_demo(*, once: bool, count: int, port: int, console: Console) -> bo
                 runner = asyncio.create_task(bridge.run(stop))
                 bridge_url = f"http://127.0.0.1:{port}"
                 await _wait_healthy(bridge_url)
-                console.print(f"kt-jira bridge    {bridge_url}   (metrics: {bridge_url}/metrics)\n")
+                console.print(f"kt-jira bridge    {bridge_url}   (metrics: {bridge_url}/metrics)")
+                login = bridge.app.state.admin_gate.one_time_login()
+                console.print(
+                    f"dashboard         {bridge_url}{login}   (a one-time sign-in link)\n"
+                )
                 plan = scenario(count)
                 outcomes = await _send(bridge_url, secret, plan, console)
                 await _wait_for_tickets(bridge, plan, console)

@@ -26,18 +26,18 @@ class Reports:
     async def created(
         self, *, since: datetime, until: datetime, project: str | None = None
     ) -> list[SlaClockRow]:
-        """Tickets created (or adopted) in ``[since, until)``, in ``project`` when given."""
-        where = [*_linked(project), links.c.created_at >= since, links.c.created_at < until]
+        """Tickets created (or adopted) in ``[since, until]``, in ``project`` when given."""
+        where = [*_linked(project), links.c.created_at >= since, links.c.created_at <= until]
         async with self._db.read() as conn:
             return await clock_rows(conn, where)
 
     async def resolved(
         self, *, since: datetime, until: datetime, project: str | None = None
     ) -> list[SlaClockRow]:
-        """Tickets resolved in ``[since, until)``, in Keeptrusts or in Jira, whichever was first,
+        """Tickets resolved in ``[since, until]``, in Keeptrusts or in Jira, whichever was first,
         whenever they were created."""
         when = func.coalesce(escalations.c.resolved_at, links.c.resolved_in_jira_at)
-        where = [*_linked(project), when >= since, when < until]
+        where = [*_linked(project), when >= since, when <= until]
         async with self._db.read() as conn:
             return await clock_rows(conn, where)
 
