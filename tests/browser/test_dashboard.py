@@ -5,6 +5,7 @@ screenshot of the whole page kept (``build/artifacts/dashboard.png``)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,13 @@ async def test_the_dashboard_shows_the_database_and_replays_a_dead_letter(
         assert await text(page, "#total-escalations") == str(data["escalations"])
         priority = "; ".join(f"{k}: {v}" for k, v in data["by_priority"].items())
         assert await text(page, "#chart-priority desc") == priority
+        label = harness.bridge.settings.reconcile.jira_label
+        in_jira = Counter(
+            harness.jira.view(i)["priority"]
+            for i in harness.jira.state.issues.values()
+            if label in i.labels
+        )
+        assert data["by_priority"] == dict(in_jira)  # the database agrees with Jira itself
         policies = "; ".join(f"{k}: {v}" for k, v in list(data["by_policy"].items())[:10])
         assert await text(page, "#chart-policies desc") == policies
         created = sum(day["created"] for day in data["per_day"])
@@ -111,8 +119,8 @@ async def test_the_dashboard_shows_the_database_and_replays_a_dead_letter(
         await page.get_by_role("button", name=f"Replay job {dead_id}").click()
         await page.wait_for_load_state()
         await harness.settle()
-        label = correlation_label("esc_ui_dead")
-        assert len(harness.jira.issues_with_label(label)) == 1  # the replay made its ticket
+        marker = correlation_label("esc_ui_dead")
+        assert len(harness.jira.issues_with_label(marker)) == 1  # the replay made its ticket
         await page.evaluate("window.ktJiraRefresh()")  # the live refresh, in place
         await page.wait_for_function(
             "document.querySelector('#total-dead').textContent.trim() === '0'"
