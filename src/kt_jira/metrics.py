@@ -1,8 +1,21 @@
-"""Prometheus metrics with stable names, on a registry per process (no import-time globals)."""
+"""Prometheus metrics with stable names, on a registry per process (no import-time globals).
+
+Counters and histograms count what this process did; the queue and pause gauges describe the
+shared database and are refreshed on each scrape (``queue_state``), so every replica reports the
+same values for them.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+import platform
+import re
+from datetime import datetime
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, generate_latest
+
+from kt_jira import __version__
+
+_ID = re.compile(r"^(\d+|[A-Z][A-Z0-9_]*-\d+)$")
 
 
 class Metrics:
@@ -60,5 +73,61 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.jira_requests = Histogram(
+            "kt_jira_jira_request_seconds",
+            "Jira REST requests by method, endpoint (ids as {id}) and status (error: no answer).",
+            ["method", "endpoint", "status"],
+            buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+            registry=self.registry,
+        )
+        self.jobs_now = Gauge(
+            "kt_jira_queue_jobs", "Jobs in the database by status (at scrape time).", ["status"],
+            registry=self.registry,
+        )  # fmt: skip
+        self.oldest_queued = Gauge(
+            "kt_jira_oldest_queued_job_age_seconds",
+            "How long the longest-waiting queued job has waited (0: none queued).",
+            registry=self.registry,
+        )
+        self.jira_paused = Gauge(
+            "kt_jira_jira_pause_seconds",
+            "Seconds left of the shared Jira pause after a 429 (0: not paused).",
+            registry=self.registry,
+        )
+        Info("kt_jira_build", "The running kt-jira.", registry=self.registry).info(
+            {"version": __version__, "python": platform.python_version()}
+        )
+
+    def jira_request(self, method: str, path: str, status: int | str, seconds: float) -> None:
+        """One Jira request; ``path`` is templated so keys and ids do not explode the series."""
+        self.jira_requests.labels(
+            method=method.upper(), endpoint=endpoint(path), status=str(status)
+        ).observe(seconds)
+
+    def queue_state(
+        self,
+        counts: dict[str, int],
+        *,
+        oldest_queued: datetime | None,
+        paused_until: datetime | None,
+        now: datetime,
+    ) -> None:
+        """Set the database gauges (called before each scrape)."""
+        for status, count in counts.items():
+            self.jobs_now.labels(status=status).set(count)
+        self.oldest_queued.set(
+            max(0.0, (now - oldest_queued).total_seconds()) if oldest_queued else 0
+        )
+        self.jira_paused.set(max(0.0, (paused_until - now).total_seconds()) if paused_until else 0)
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def endpoint(path: str) -> str:
+    """``/rest/api/3/issue/AIGOV-12/comment`` -> ``/rest/api/3/issue/{id}/comment``."""
+    parts = path.split("?", 1)[0].split("/")
+    return "/".join(
+        "{id}" if _ID.match(part) and (i == 0 or parts[i - 1] != "api") else part
+        for i, part in enumerate(parts)
+    )

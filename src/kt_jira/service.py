@@ -139,7 +139,7 @@ class Bridge:
             await _prepare_schema(store, settings, migrate)
             metrics = Metrics()
             async with (
-                JiraClient(settings.jira, pause=store.pauses) as jira,
+                JiraClient(settings.jira, pause=store.pauses, metrics=metrics) as jira,
                 KeeptrustsClient(settings.keeptrusts) as keeptrusts,
                 Notifier(settings=settings.sla.notify, clock=clock, metrics=metrics) as notifier,
             ):
@@ -204,6 +204,7 @@ class Bridge:
                 host=self.settings.server.host,
                 port=self.settings.server.port,
                 log_level="warning",
+                log_config=None,  # its loggers propagate to ours: one JSON stream (kt_jira.logs)
                 lifespan="off",
                 access_log=False,
                 timeout_graceful_shutdown=5,

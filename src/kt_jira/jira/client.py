@@ -33,6 +33,7 @@ from kt_jira.jira.models import (
 )
 from kt_jira.jira.pause import PauseStore, WallClock, utc_now
 from kt_jira.jira.ratelimit import PRIORITY_CREATE, PRIORITY_DEFAULT, RateLimiter
+from kt_jira.metrics import Metrics
 from kt_jira.render.sanitise import label_safe
 from kt_jira.tickets.draft import CreatedIssue
 
@@ -71,8 +72,10 @@ class JiraClient(HttpSession):
         limiter: RateLimiter | None = None,
         now: WallClock = utc_now,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
+        self.metrics = metrics
         self.api_prefix = API_PREFIX[settings.flavor]
         self.pause = pause
         # Evenly spaced requests (burst 1): Jira's burst capacity is unpublished, and a burst
@@ -300,10 +303,12 @@ class JiraClient(HttpSession):
         try:
             response = await self._http.request(method, url, params=params, json=json)
         except httpx.HTTPError as exc:
+            self._observe(method, url, "error", time.perf_counter() - started)
             error = transport_error(exc, what=what, idempotent=safe)
             log.warning("jira.request_failed", request=what, error=type(exc).__name__)
             raise error from exc
         elapsed = time.perf_counter() - started
+        self._observe(method, url, response.status_code, elapsed)
         if response.is_success:
             if not response.content:
                 return None
@@ -312,6 +317,10 @@ class JiraClient(HttpSession):
             except ValueError as exc:
                 raise undecodable(response, what=what, idempotent=safe) from exc
         raise await self._status_error(response, what=what, idempotent=safe, elapsed=elapsed)
+
+    def _observe(self, method: str, url: str, status: int | str, seconds: float) -> None:
+        if self.metrics is not None:
+            self.metrics.jira_request(method, url, status, seconds)
 
     async def _status_error(
         self, response: httpx.Response, *, what: str, idempotent: bool, elapsed: float

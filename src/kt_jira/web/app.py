@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from kt_jira.config.models import Settings
+from kt_jira.jira import PAUSE_NAME
 from kt_jira.metrics import Metrics
 from kt_jira.store import Store
 from kt_jira.web import dashboard
@@ -64,6 +65,16 @@ def create_app(
         return JSONResponse({"status": "ready", "schema": current})
 
     async def metrics_endpoint(request: Request) -> Response:
+        now = clock()
+        try:  # the database gauges; a database that is down still leaves the counters readable
+            metrics.queue_state(
+                await store.queue.counts(),
+                oldest_queued=await store.reports.oldest_queued(),
+                paused_until=await store.pauses.get_pause(PAUSE_NAME),
+                now=now,
+            )
+        except Exception as exc:
+            log.warning("metrics.database_unreadable", error=type(exc).__name__)
         return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
     async def http_error(request: Request, exc: Exception) -> Response:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from kt_jira.sandbox import envelope, escalation_payload
 from tests.support.intake import Harness
 
@@ -106,3 +108,29 @@ async def test_unknown_routes_and_methods_answer_json(harness: Harness) -> None:
     assert (missing.status_code, wrong.status_code) == (404, 405)
     assert missing.json()["detail"]
     assert wrong.json()["detail"]
+
+
+async def test_metrics_parse_and_describe_the_queue_and_jira(harness: Harness) -> None:
+    """/metrics is valid Prometheus text (its own parser reads it): the queue gauges count what
+    the database holds, every Jira request is timed by templated endpoint, and build info."""
+    await harness.deliver(_body())
+    text = (await harness.client.get(f"{harness.url}/metrics")).text
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    queued = {s.labels["status"]: s.value for s in families["kt_jira_queue_jobs"].samples}
+    counts = await harness.bridge.store.queue.counts()
+    assert queued == {status: float(n) for status, n in counts.items()}
+    assert queued["queued"] == 1.0
+    assert families["kt_jira_oldest_queued_job_age_seconds"].samples[0].value >= 0
+    assert families["kt_jira_jira_pause_seconds"].samples[0].value == 0
+    [build] = families["kt_jira_build_info"].samples
+    assert build.labels["version"]
+
+    while await harness.bridge.worker.run_once():
+        pass
+    text = (await harness.client.get(f"{harness.url}/metrics")).text
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    requests = families["kt_jira_jira_request_seconds"].samples
+    endpoints = {(s.labels["method"], s.labels["endpoint"], s.labels["status"])
+                 for s in requests if s.name.endswith("_count")}  # fmt: skip
+    assert ("POST", "/rest/api/3/issue", "201") in endpoints
+    assert all("AIGOV-" not in endpoint for _, endpoint, _ in endpoints)
