@@ -25,15 +25,29 @@ err = Console(stderr=True)
 T = TypeVar("T")
 
 ConfigOption = Annotated[
-    Path, typer.Option("--config", "-c", help="YAML config file.", exists=False)
+    Path,
+    typer.Option("--config", "-c", envvar="KT_JIRA_CONFIG", help="YAML config file.", exists=False),
 ]
 
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a command's coroutine; an error the user can fix is one line and exit code 2."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
     try:
         return asyncio.run(coro)
     except KtJiraError as exc:
         err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        raise typer.Exit(2) from None
+    except (OperationalError, ProgrammingError) as exc:
+        # No such table, cannot connect, wrong password: never a 300-line traceback.
+        first = str(exc.orig or exc).strip().splitlines()[0]
+        err.print(
+            f"error: the database is not ready ({first}): check database_url, then run "
+            "`kt-jira migrate --config FILE`",
+            markup=False,
+            highlight=False,
+        )
         raise typer.Exit(2) from None
 
 
@@ -45,9 +59,21 @@ def load_config(path: Path) -> Settings:
         raise typer.Exit(2) from None
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        out.print(__version__)
+        raise typer.Exit()
+
+
 @app.callback()
 def _main(
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
 ) -> None:
     logs.configure(level=log_level)
 
