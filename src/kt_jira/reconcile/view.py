@@ -102,9 +102,15 @@ def detail_table(report: Report) -> Table | None:
     return table
 
 
+DRIFT = 3  #: a dry run found repairs to make (for cron: alert, then run it for real)
+
+
 def exit_code(report: Report) -> int:
-    """0 when every planned repair succeeded (or was planned, on a dry run), 1 otherwise."""
-    return 1 if Counter(o.status for o in report.outcomes)[Status.FAILED] else 0
+    """0: nothing to repair, or every repair succeeded; 1: a repair failed; 3 (``DRIFT``): a
+    dry run found repairs to make."""
+    if Counter(o.status for o in report.outcomes)[Status.FAILED]:
+        return 1
+    return DRIFT if report.dry_run and report.plan.writes else 0
 
 
 def render(report: Report, console: Console) -> None:
