@@ -1,7 +1,11 @@
-"""Secret references (``env:NAME``, ``file:PATH``, ``ssm:/param``) that never print their value.
+"""Secret references (``env:NAME``, ``file:PATH``, ``ssm:/param``, ``inline:VALUE``) that never
+print their value.
 
 A reference is resolved when it is used, so a command that does not need a secret does not
-fail for lack of it; ``check-config`` and ``serve`` resolve the ones they need up front.
+fail for lack of it; ``check-config`` and ``serve`` resolve the ones they need up front. A
+``file:`` secret is read again when the file changes (rotation without a restart). A value with
+no known scheme is refused when the config loads, naming the key: a typo such as
+``Env:JIRA_TOKEN`` must never be sent to Jira as the token. A literal needs ``inline:``.
 """
 
 from __future__ import annotations
@@ -14,17 +18,18 @@ from pydantic import BeforeValidator, PlainSerializer
 
 from kt_jira.errors import ConfigError
 
-SCHEMES = ("env:", "file:", "ssm:")
+SCHEMES = ("env:", "file:", "ssm:", "inline:")
 
 
 class SecretRef:
     """A secret named by reference (or, discouraged, given inline); ``repr`` never shows it."""
 
-    __slots__ = ("_cached", "_ref", "where")
+    __slots__ = ("_cached", "_mtime", "_ref", "where")
 
     def __init__(self, ref: str, *, where: str = "") -> None:
         self._ref = ref
         self._cached: str | None = None
+        self._mtime: float | None = None  #: a file secret's mtime when it was read
         self.where = where
 
     @classmethod
@@ -36,7 +41,7 @@ class SecretRef:
 
     @property
     def inline(self) -> bool:
-        return not self._ref.startswith(SCHEMES)
+        return self._ref.startswith("inline:")
 
     @property
     def reference(self) -> str:
@@ -45,7 +50,12 @@ class SecretRef:
 
     def reveal(self) -> str:
         """The secret's value; raises ``ConfigError`` saying how to provide it when unavailable."""
-        if self._cached is not None:
+        if self._ref.startswith("file:"):
+            mtime = _mtime(self._ref)
+            if self._cached is not None and mtime == self._mtime:
+                return self._cached
+            self._mtime = mtime
+        elif self._cached is not None:
             return self._cached
         value = _resolve(self._ref, self.where)
         if not value:
@@ -82,7 +92,14 @@ def _resolve(ref: str, where: str) -> str:
             f"{where}: {ref} needs AWS SSM support, which this build does not include yet; "
             "use env:NAME or file:PATH"
         )
-    return ref
+    return ref.removeprefix("inline:")
+
+
+def _mtime(ref: str) -> float | None:
+    try:
+        return Path(ref[5:]).expanduser().stat().st_mtime_ns / 1e9
+    except OSError:
+        return None
 
 
 def _secret(value: Any) -> SecretRef:
@@ -90,7 +107,15 @@ def _secret(value: Any) -> SecretRef:
         return value
     if not isinstance(value, str) or not value.strip():
         raise ValueError("must be a secret reference such as env:NAME or file:PATH")
-    return SecretRef(value.strip())
+    text = value.strip()
+    if not text.startswith(SCHEMES):
+        scheme = text.split(":", 1)[0].casefold() + ":"
+        hint = f" (did you mean {scheme}?)" if ":" in text and scheme in SCHEMES else ""
+        raise ValueError(
+            f"is not a secret reference{hint}: use env:NAME, file:PATH or ssm:/name, or "
+            "inline:VALUE for a literal (discouraged: it sits in the file)"
+        )
+    return SecretRef(text)
 
 
 #: A config field holding a secret reference; serialised back as the reference, never the value.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,42 @@ def test_readme_example_config_loads(tmp_path: Path) -> None:
     settings = load_settings(_write(tmp_path, block), environ={})
     assert settings.rules == []
     assert settings.jira.fields.escalation_id == "Escalation ID"
+
+
+@pytest.mark.parametrize(
+    ("value", "hint"),
+    [("Env:JIRA_TOKEN", "did you mean env:?"), ("hunter2-plain", "inline:VALUE")],
+)
+def test_an_unknown_secret_scheme_is_refused_naming_the_key(
+    tmp_path: Path, value: str, hint: str
+) -> None:
+    """A typo like ``Env:`` (or a bare value) is refused at load, never sent to Jira as a token;
+    the error names the key and never echoes the value."""
+    path = _write(tmp_path, f"jira: {{api_token: '{value}'}}\n")
+    with pytest.raises(
+        ConfigError, match=r"jira\.api_token: .*is not a secret reference"
+    ) as caught:
+        load_settings(path, environ={})
+    assert hint in str(caught.value)
+    assert value not in str(caught.value)
+
+
+def test_inline_secrets_need_their_prefix(tmp_path: Path) -> None:
+    path = _write(tmp_path, "jira: {api_token: 'inline:abc:def'}\n")
+    token = load_settings(path, environ={}).jira.api_token
+    assert token is not None
+    assert token.reveal() == "abc:def"
+    assert token.reference == "<inline secret>"
+
+
+def test_a_file_secret_is_read_again_when_the_file_changes(tmp_path: Path) -> None:
+    """Rotating a mounted secret file needs no restart."""
+    secret = tmp_path / "token"
+    secret.write_text("first\n")
+    path = _write(tmp_path, f"jira: {{api_token: 'file:{secret}'}}\n")
+    token = load_settings(path, environ={}).jira.api_token
+    assert token is not None
+    assert token.reveal() == "first"
+    secret.write_text("second\n")
+    os.utime(secret, ns=(secret.stat().st_atime_ns, secret.stat().st_mtime_ns + 1_000_000))
+    assert token.reveal() == "second"

@@ -92,7 +92,7 @@ def test_notification_urls_are_secrets_named_by_key(tmp_path: Path) -> None:
     """A Slack webhook URL is a credential: held as a reference, labelled with its key path."""
     settings = _load(
         tmp_path,
-        "sla:\n  notify:\n    slack: {url: 'https://hooks.slack.com/services/T0/B0/abc'}\n"
+        "sla:\n  notify:\n    slack: {url: 'inline:https://hooks.slack.com/services/T0/B0/abc'}\n"
         "    webhook: {url: env:NOTIFY_URL, secret: env:NOTIFY_SECRET}\n",
     )
     found = dict(iter_secrets(settings))  # type: ignore[arg-type]
