@@ -27,29 +27,33 @@ from kt_jira.render.sanitise import jql_string, project_jql
 
 __all__ = ["jira_checks", "keeptrusts_checks"]
 
-# Rule checks by the aspects of ``online.Problem`` they gather, with the fix for each group.
-_RULE_CHECKS: tuple[tuple[str, frozenset[str], str], ...] = (
+# Rule checks by the aspects of ``online.Problem`` they gather: what passing means, the fix.
+_RULE_CHECKS: tuple[tuple[str, frozenset[str], str, str], ...] = (
     (
         "jira project",
         frozenset({"project"}),
+        "{projects}: exists and the bot account may create issues there",
         "fix jira.project (or the rule's set.project), or grant the bot account 'Browse "
         "projects' and 'Create issues' in that project's permission scheme",
     ),
     (
         "jira issue types and priorities",
         frozenset({"issue_type", "priority"}),
+        "every issue type and priority of the {rules} rule(s) is on its create screen",
         "use an issue type and a priority the project offers (the rule's set.issue_type, "
         "set.priority), or add them to the project's issue type and priority schemes",
     ),
     (
         "jira fields",
         frozenset({"fields"}),
+        "every field the {rules} rule(s) set is on its create screen, found by name",
         "put each field on the project's create screen (Project settings → Screens), or name "
         "it exactly as Jira does under jira.fields or the rule's set.fields",
     ),
 )
 _OTHER = "jira other rule settings"
-_AFTER_LOGIN = (*(name for name, _a, _f in _RULE_CHECKS), _OTHER, "jira workflow", "jira webhook")
+_OTHER_PASSED = "the labels, components, assignee and marker of the {rules} rule(s) fit"
+_AFTER_LOGIN = (*(c[0] for c in _RULE_CHECKS), _OTHER, "jira workflow", "jira webhook")
 _TODO_CATEGORY = 2  # statusCategory id of "To Do" (key "new"), the same on every site
 
 
@@ -60,8 +64,13 @@ async def jira_checks(settings: Settings, *, config: Path, public_url: str | Non
             login = await _login(jira, settings)
             if not login.ok:
                 return [login, *(skip(n, "Jira login failed (see above)") for n in _AFTER_LOGIN)]
-            checks = [login, *_rule_checks(await check_online(settings, jira), config)]
-            checks.append(await _workflow(jira, settings))
+            report = await check_online(settings, jira)
+            checks = [login, *_rule_checks(report, config)]
+            project = settings.jira.project
+            if any(p.message.startswith(f"project {project} ") for p in report.problems):
+                checks.append(skip("jira workflow", f"project {project} is not usable (above)"))
+            else:
+                checks.append(await _workflow(jira, settings))
             checks.append(await _jira_webhook(jira, config, public_url))
             return checks
     except ConfigError as exc:  # no credentials to open the client with
@@ -101,21 +110,23 @@ def _rule_checks(report: OnlineReport, config: Path) -> list[Check]:
     """``check-config --online``'s problems, one check per group of aspects."""
     checks: list[Check] = []
     grouped: set[str] = set()
-    for name, aspects, fix in _RULE_CHECKS:
+    for name, aspects, passed, fix in _RULE_CHECKS:
         grouped |= aspects
         found = [p for p in report.problems if p.aspect in aspects]
-        checks.append(_rule_check(name, found, fix, report))
+        checks.append(_rule_check(name, found, passed, fix, report))
     rest = [p for p in report.problems if p.aspect not in grouped]
     again = f"fix each setting named; `kt-jira check-config --online --config {config}` lists them"
-    checks.append(_rule_check(_OTHER, rest, again, report))
+    checks.append(_rule_check(_OTHER, rest, _OTHER_PASSED, again, report))
     return checks
 
 
-def _rule_check(name: str, found: Sequence[Problem], fix: str, report: OnlineReport) -> Check:
+def _rule_check(
+    name: str, found: Sequence[Problem], passed: str, fix: str, report: OnlineReport
+) -> Check:
     if found:
         return Check(name=name, ok=False, detail="; ".join(str(p) for p in found), fix=fix)
-    projects = ", ".join(report.projects)
-    return Check(name=name, ok=True, detail=f"{report.rules} rule(s) fit project(s) {projects}")
+    detail = passed.format(projects=", ".join(report.projects), rules=report.rules)
+    return Check(name=name, ok=True, detail=detail)
 
 
 async def _workflow(jira: JiraClient, settings: Settings) -> Check:
@@ -145,7 +156,8 @@ async def _workflow(jira: JiraClient, settings: Settings) -> Check:
                     paths[step.to_id] = [*paths[at], step.to_name]
                     if step.done:
                         path = " → ".join(paths[step.to_id])
-                        return Check(name=name, ok=True, detail=f"{path} (read on {key})")
+                        detail = f"{path} (read from tickets, starting at {key})"
+                        return Check(name=name, ok=True, detail=detail)
                     found = await _ticket_in(jira, f"{scope} AND status = {step.to_id}")
                     if found is None:
                         blind.append(step.to_name)
