@@ -18,7 +18,7 @@ from kt_jira.commands.check_config import offline_problems
 from kt_jira.config.loader import iter_secrets
 from kt_jira.config.models import Settings
 from kt_jira.config.secrets import SecretRef
-from kt_jira.errors import ConfigError, KtJiraError
+from kt_jira.errors import ConfigError
 from kt_jira.store import Store, open_store
 from kt_jira.store.engine import normalise_url
 
@@ -194,10 +194,7 @@ async def _queue_checks(store: Store, path: Path, max_age: timedelta, now: datet
 
 
 async def _pause_check(store: Store, now: datetime) -> Check:
-    try:
-        until = await store.pauses.get_pause("jira")
-    except KtJiraError as exc:
-        return Check(name="jira pause", ok=False, detail=str(exc))
+    until = await store.pauses.get_pause("jira")
     if until is None or until <= now:
         return Check(name="jira pause", ok=True, detail="Jira calls are not paused")
     return Check(

@@ -13,9 +13,11 @@ from typing import Any
 
 from kt_jira import jobs
 from kt_jira.commands.doctor import Check, exit_code, render_line, run_doctor
+from kt_jira.commands.doctor_sites import jira_checks
 from kt_jira.commands.setup import register_jira_webhook, register_keeptrusts
-from kt_jira.config.models import Rule, Settings
+from kt_jira.config.models import JiraSettings, Rule, Settings
 from kt_jira.config.secrets import SecretRef
+from kt_jira.sandbox import JiraSandbox, JiraSandboxSettings, serve_app
 from tests.integration.reconcile.test_cli import kt_jira
 from tests.support.reconcile import WEBHOOK_SECRET, World, WorldFactory
 
@@ -115,6 +117,20 @@ async def test_an_expired_token_is_one_failure_with_where_to_make_a_new_one(
     line = render_line(auth, unicode=True)
     assert line.startswith("✗ jira auth: ")
     assert " — fix: the API token is wrong or expired" in line
+
+
+async def test_a_wrong_data_center_token_points_at_the_personal_access_token() -> None:
+    """On Data Center the 401's fix is a new personal access token in jira.pat."""
+    sandbox = JiraSandbox(JiraSandboxSettings(flavor="datacenter"))
+    async with serve_app(sandbox.app) as url:
+        jira = JiraSettings(url=url, flavor="datacenter", pat=SecretRef.literal("old-pat-42"))
+        checks = await jira_checks(Settings(jira=jira), config=CONFIG, public_url=None)
+    auth = checks[0]
+    assert (auth.name, auth.status) == ("jira auth", "failed")
+    assert "Personal Access Tokens" in auth.fix
+    assert "jira.pat" in auth.fix
+    assert "old-pat-42" not in auth.detail + auth.fix
+    assert all(c.skipped for c in checks[1:])
 
 
 async def test_a_field_off_the_create_screen_names_the_field_and_the_screen(
