@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import sys
 
-from kt_jira.cli import content, demo, jobs, jql, reconcile, report, service, setup, sla
+from kt_jira.cli import content, demo, doctor, jobs, jql, reconcile, report, service, setup, sla
 from kt_jira.cli.common import app
 
 __all__ = [
     "app",
     "content",
     "demo",
+    "doctor",
     "jobs",
     "jql",
     "main",

@@ -35,10 +35,15 @@ _CORE = frozenset({"project", "issue_type", "summary", "description", "rule"})
 
 @dataclass(frozen=True, kw_only=True)
 class Problem:
-    """One thing to fix; ``rule`` names the rule that causes it (None: the site or config)."""
+    """One thing to fix; ``rule`` names the rule that causes it (None: the site or config).
+
+    ``aspect`` says what part of the draft it is about: ``login``, ``project``, ``issue_type``
+    (the base draft: issue type, summary, description), a draft field such as ``priority``,
+    ``fields`` or ``labels``, ``marker`` (the correlation lookup) or ``template``."""
 
     message: str
     rule: str | None = None
+    aspect: str = "rule"
 
     def __str__(self) -> str:
         return f"rule '{self.rule}': {self.message}" if self.rule else self.message
@@ -58,7 +63,8 @@ async def check_online(settings: Settings, jira: JiraClient) -> OnlineReport:
         me = await jira.myself()
     except KtJiraError as exc:
         message = f"cannot use Jira at {settings.jira.url} as the bot account: {exc}"
-        return OnlineReport(user="", rules=0, projects=(), problems=[Problem(message=message)])
+        problem = Problem(message=message, aspect="login")
+        return OnlineReport(user="", rules=0, projects=(), problems=[problem])
     # The marker is checked on its own below; probing aspects one by one must not trip it.
     probing = settings.jira.model_copy(update={"correlation": type(settings.jira.correlation)()})
     metadata = JiraMetadata(jira, probing)
@@ -69,19 +75,21 @@ async def check_online(settings: Settings, jira: JiraClient) -> OnlineReport:
         try:
             draft = probe_draft(rule, settings)
         except KtJiraError as exc:  # a template that fails to render: the offline check says more
-            problems.append(Problem(rule=rule.name, message=str(exc)))
+            problems.append(Problem(rule=rule.name, message=str(exc), aspect="template"))
             continue
         if draft.project not in projects:
             projects[draft.project] = await _project_problem(jira, draft.project)
         if projects[draft.project] is not None:
-            problems.append(Problem(rule=rule.name, message=str(projects[draft.project])))
+            message = str(projects[draft.project])
+            problems.append(Problem(rule=rule.name, message=message, aspect="project"))
             continue
         found = await _draft_problems(metadata, draft)
         try:
             check_marker(draft, settings.jira)
         except DraftError as exc:
-            found.append(str(exc))
-        problems += [Problem(rule=rule.name, message=m) for m in dict.fromkeys(found)]
+            found.append(("marker", str(exc)))
+        unique = dict.fromkeys(found)
+        problems += [Problem(rule=rule.name, message=m, aspect=a) for a, m in unique]
     for project, unusable in projects.items():
         if unusable is None:
             problems += await _marker_problems(jira, JiraMetadata(jira), settings, project)
@@ -148,9 +156,9 @@ async def _project_problem(jira: JiraClient, project: str) -> str | None:
     return None
 
 
-async def _draft_problems(metadata: JiraMetadata, draft: IssueDraft) -> list[str]:
-    """What the draft's project rejects: nothing, the base draft's problem (issue type,
-    summary, description), or one problem per failing aspect on top of the base."""
+async def _draft_problems(metadata: JiraMetadata, draft: IssueDraft) -> list[tuple[str, str]]:
+    """What the draft's project rejects, as ``(aspect, message)``: nothing, the base draft's
+    problem (issue type, summary, description), or one per failing aspect on top of the base."""
     try:
         await metadata.build_create_body(draft)
         return []
@@ -160,13 +168,14 @@ async def _draft_problems(metadata: JiraMetadata, draft: IssueDraft) -> list[str
     try:
         await metadata.build_create_body(base)
     except DraftError as exc:
-        return [str(exc)]  # the aspects would only repeat it
-    found: list[str] = []
+        return [("issue_type", str(exc))]  # the aspects would only repeat it
+    found: list[tuple[str, str]] = []
     for changes in aspects:
         try:
             await metadata.build_create_body(dataclasses.replace(base, **changes))
         except DraftError as exc:
-            found.append(str(exc))
+            aspect = "labels" if "correlation_label" in changes else next(iter(changes))
+            found.append((aspect, str(exc)))
     return found
 
 
@@ -208,5 +217,5 @@ async def _marker_problems(
         )
     except (DraftError, PermanentError) as exc:
         where = f"jira.correlation (marker: {marker}) in project {project}"
-        return [Problem(message=f"{where}: {exc}")]
+        return [Problem(message=f"{where}: {exc}", aspect="marker")]
     return []

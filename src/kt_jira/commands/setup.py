@@ -92,7 +92,7 @@ async def register_keeptrusts(
     async with KeeptrustsClient(kt, transport=transport) as api, _redacting(secret):
         same = [h for h in await api.webhooks() if h.get("url") == url]
         current = same[0] if same else None
-        if current is not None and not replace and _keeptrusts_ok(current):
+        if current is not None and not replace and keeptrusts_hook_ok(current):
             extra = f"{len(same)} registrations have this URL; delete extras" if same[1:] else ""
             return _done("Keeptrusts webhook", "already present", current, url, extra)
         if current is not None:
@@ -111,7 +111,8 @@ async def register_keeptrusts(
         return _done("Keeptrusts webhook", outcome, created, url, note)
 
 
-def _keeptrusts_ok(hook: dict[str, Any]) -> bool:
+def keeptrusts_hook_ok(hook: dict[str, Any]) -> bool:
+    """Enabled, with both escalation events (either field style)."""
     events = hook.get("events", hook.get("event_types")) or []
     enabled = hook.get("enabled", hook.get("active", True))
     return set(KEEPTRUSTS_EVENTS) <= set(events) and enabled is not False

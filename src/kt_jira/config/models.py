@@ -42,6 +42,8 @@ class ServerSettings(Strict):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
     admin_token: Secret | None = None
+    # The bridge's base URL as Jira and Keeptrusts reach it (``doctor`` checks the webhooks).
+    public_url: str | None = None
     max_body_bytes: int = Field(1024 * 1024, ge=1024, le=64 * 1024 * 1024)
 
 
