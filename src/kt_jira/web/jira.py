@@ -85,6 +85,9 @@ class JiraIntake:
                 now=self.clock(),
             )
         except SignatureError as exc:
+            # Logged (never the secrets or the body): a wrong secret after a rotation shows here.
+            client = request.client.host if request.client else ""
+            log.warning("webhook.unauthorized", source="jira", reason=str(exc), client=client)
             return self._count(
                 "unauthorized", problem(401, f"{exc}: set the Jira webhook's secret")
             )

@@ -91,6 +91,9 @@ class KeeptrustsIntake:
                 allow_unsigned=webhook.insecure_allow_unsigned,
             )
         except SignatureError as exc:
+            # Logged (never the secrets or the body): a wrong secret after a rotation shows here.
+            client = request.client.host if request.client else ""
+            log.warning("webhook.unauthorized", source="keeptrusts", reason=str(exc), client=client)
             return self._count(
                 "unauthorized", problem(401, f"{exc}: sign the raw body with the webhook secret")
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from kt_jira.sandbox import envelope, escalation_payload
@@ -134,3 +135,17 @@ async def test_metrics_parse_and_describe_the_queue_and_jira(harness: Harness) -
                  for s in requests if s.name.endswith("_count")}  # fmt: skip
     assert ("POST", "/rest/api/3/issue", "201") in endpoints
     assert all("AIGOV-" not in endpoint for _, endpoint, _ in endpoints)
+
+
+async def test_a_refused_signature_is_logged_without_secrets(
+    harness: Harness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 401 says why in the log (a wrong secret after a rotation shows there), never the
+    secret or the body."""
+    capsys.readouterr()
+    response = await harness.deliver(_body(), signed=False)
+    assert response.status_code == 401
+    logged = "".join(capsys.readouterr())
+    [line] = [line for line in logged.splitlines() if "webhook.unauthorized" in line]
+    assert "keeptrusts" in line
+    assert "esc_" not in line  # nothing of the body
