@@ -13,8 +13,12 @@ setup_app = typer.Typer(
 )
 app.add_typer(setup_app, name="setup")
 UrlOption = Annotated[
-    str,
-    typer.Option("--url", help="The bridge's public base URL, e.g. https://kt-jira.example.com"),
+    str | None,
+    typer.Option(
+        "--url",
+        help="The bridge's public base URL, e.g. https://kt-jira.example.com "
+        "(default: server.public_url).",
+    ),
 ]
 ReplaceOption = Annotated[
     bool,
@@ -25,7 +29,7 @@ ReplaceOption = Annotated[
 @setup_app.command("keeptrusts")
 def setup_keeptrusts(
     config: ConfigOption,
-    url: UrlOption,
+    url: UrlOption = None,
     fields: Annotated[
         str,
         typer.Option(help="both (default), docs (events/enabled) or guide (event_types/active)."),
@@ -40,14 +44,15 @@ def setup_keeptrusts(
         raise typer.Exit(2)
     settings = load_config(config)
     style = FieldStyle(fields)
-    done = run_async(register_keeptrusts(settings, public_url=url, style=style, replace=replace))
+    public = _public_url(url, settings)
+    done = run_async(register_keeptrusts(settings, public_url=public, style=style, replace=replace))
     _print_registration(done)
 
 
 @setup_app.command("jira-webhook")
 def setup_jira_webhook(
     config: ConfigOption,
-    url: UrlOption,
+    url: UrlOption = None,
     project: Annotated[
         list[str] | None,
         typer.Option(help="Filter on this project (repeatable; default jira.project)."),
@@ -58,10 +63,23 @@ def setup_jira_webhook(
     from kt_jira.commands.setup import register_jira_webhook
 
     settings = load_config(config)
+    public = _public_url(url, settings)
     done = run_async(
-        register_jira_webhook(settings, public_url=url, projects=project or (), replace=replace)
+        register_jira_webhook(settings, public_url=public, projects=project or (), replace=replace)
     )
     _print_registration(done)
+
+
+def _public_url(url: str | None, settings: Any) -> str:
+    """``--url``, else ``server.public_url``; neither is a usage error saying what to pass."""
+    chosen = url or settings.server.public_url
+    if not chosen:
+        err.print(
+            "error: pass --url https://<the bridge's public address>, or set server.public_url",
+            markup=False,
+        )
+        raise typer.Exit(2)
+    return str(chosen)
 
 
 def _print_registration(done: Any) -> None:

@@ -162,3 +162,16 @@ def test_setup_refuses_a_relative_url_and_missing_secrets(
     assert "jira.webhook_secret is not set" in text
     assert sites.keeptrusts.webhooks == {}
     assert sites.jira.admin_webhooks.hooks == {}
+
+
+def test_setup_takes_server_public_url_when_no_url_is_given(sites: Sites) -> None:
+    """Without --url the registration uses server.public_url; with neither it says what to do."""
+    code, text = run("setup", "jira-webhook", "-c", str(sites.config))
+    assert code == 2
+    assert "pass --url" in text
+    assert "server.public_url" in text
+    sites.config.write_text(sites.config.read_text() + f"server: {{public_url: '{PUBLIC}'}}\n")
+    code, text = run("setup", "keeptrusts", "-c", str(sites.config))
+    assert code == 0, text
+    [hook] = sites.keeptrusts.webhooks.values()
+    assert hook["url"] == f"{PUBLIC}/webhooks/keeptrusts"
