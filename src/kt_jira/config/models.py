@@ -160,6 +160,10 @@ class JiraSettings(Strict):
     metadata_cache_seconds: float = Field(300.0, ge=0)
     correlation: CorrelationSettings = CorrelationSettings()
 
+    def browse_url(self, key: str) -> str:
+        """The issue's page for people: ``<url>/browse/<KEY>``."""
+        return f"{self.url.rstrip('/')}/browse/{key}"
+
     @model_validator(mode="after")
     def _marker_is_comparable(self) -> JiraSettings:
         marker = self.correlation

@@ -37,12 +37,10 @@ from kt_jira.feedback.plan import (
     story_draft,
 )
 from kt_jira.jira import JiraClient, JiraMetadata, find_by_label
-from kt_jira.jira.comments import already_posted, plain_text
+from kt_jira.jira.comments import already_posted, comment_body, plain_text
 from kt_jira.jobs import Kind
 from kt_jira.metrics import Metrics
-from kt_jira.render.adf import to_adf
 from kt_jira.render.nodes import Document
-from kt_jira.render.wiki import to_wiki
 from kt_jira.store import (
     CreatedIssue,
     FalsePositiveRecord,
@@ -295,7 +293,7 @@ class FeedbackLoop:
     async def _comment(self, issue_id: str, doc: Document, *, retried: bool) -> None:
         """A comment in the site's format (ADF on Cloud, wiki markup on Data Center), once: a
         retry first looks for it (its opening words hold the batch's running total)."""
-        body = to_adf(doc) if self.settings.jira.flavor == "cloud" else to_wiki(doc)
+        body = comment_body(doc, self.settings.jira.flavor)
         if retried and await already_posted(self.jira, issue_id, plain_text(body)[:120]):
             return
         await self.jira.add_comment(issue_id, body)

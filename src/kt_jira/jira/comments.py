@@ -1,5 +1,6 @@
-"""Comments that are posted once: before repeating a comment whose answer was lost (a timeout
-after Jira committed it), look for it among the issue's comments.
+"""Comments in the site's format (``comment_body``: ADF on Cloud, wiki markup on Data Center),
+and comments posted once: before repeating a comment whose answer was lost (a timeout after
+Jira committed it), look for it among the issue's comments.
 
 A comment is recognised by its first words (``headline``), which callers make unique per
 ticket and purpose (``First response SLA breached``; a batch's count). Bodies are read as
@@ -11,6 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from kt_jira.jira.client import JiraClient
+from kt_jira.render.adf import to_adf
+from kt_jira.render.nodes import Document
+from kt_jira.render.wiki import to_wiki
+
+
+def comment_body(doc: Document, flavor: str) -> dict[str, Any] | str:
+    """``doc`` as a comment body for a site of ``flavor`` (``jira.flavor``)."""
+    return to_adf(doc) if flavor == "cloud" else to_wiki(doc)
 
 
 async def already_posted(jira: JiraClient, issue_id: str, headline: str) -> bool:

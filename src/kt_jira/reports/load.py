@@ -22,13 +22,31 @@ async def load_report(
     project: str | None = None,
 ) -> Report:
     """The report for the ``since`` before ``now`` (in ``project`` when given)."""
+    report, _ = await load_report_and_tickets(
+        store, settings, since=since, now=now, project=project
+    )
+    return report
+
+
+async def load_report_and_tickets(
+    store: Store,
+    settings: Settings,
+    *,
+    since: timedelta,
+    now: datetime,
+    project: str | None = None,
+) -> tuple[Report, list[Ticket]]:
+    """The report, and the tickets created in its range it was made from (the dashboard lists
+    the newest of them), from one read of the store."""
     start = now - since
-    created = await store.reports.created(since=start, until=now, project=project)
+    created = [
+        ticket(r) for r in await store.reports.created(since=start, until=now, project=project)
+    ]
     resolved = await store.reports.resolved(since=start, until=now, project=project)
     backlog = await store.reports.backlog(project=project)
     fp = settings.feedback.false_positive
-    return build(
-        created=[ticket(r) for r in created],
+    report = build(
+        created=created,
         resolved=[ticket(r) for r in resolved],
         backlog=[ticket(r) for r in backlog],
         dead_letters=await store.reports.dead_letters(),
@@ -38,6 +56,7 @@ async def load_report(
         until=now,
         project=project,
     )
+    return report, created
 
 
 def ticket(row: SlaClockRow) -> Ticket:

@@ -18,11 +18,9 @@ import structlog
 
 from kt_jira.config.models import Settings
 from kt_jira.jira import JiraClient
-from kt_jira.jira.comments import already_posted
+from kt_jira.jira.comments import already_posted, comment_body
 from kt_jira.jobs import Kind
-from kt_jira.render.adf import to_adf
 from kt_jira.render.nodes import Document, paragraph, text
-from kt_jira.render.wiki import to_wiki
 from kt_jira.store import Job, Store
 from kt_jira.worker import Handler
 
@@ -61,7 +59,7 @@ class SlaActions:
 
     def _body(self, comment: str) -> dict[str, Any] | str:
         doc = Document(content=(paragraph(text(comment)),))
-        return to_adf(doc) if self.settings.jira.flavor == "cloud" else to_wiki(doc)
+        return comment_body(doc, self.settings.jira.flavor)
 
     async def _posted(self, issue_id: str, comment: str) -> bool:
         """Whether an earlier try posted this comment (its first words name the target)."""

@@ -149,7 +149,9 @@ class SlaScan:
             "label": action.label,
             "comment": action.comment if sla.comment else "",
         }
-        event = notification(clock, action, issue_url=self._browse(clock.issue_key), now=now)
+        event = notification(
+            clock, action, issue_url=self.settings.jira.browse_url(clock.issue_key), now=now
+        )
         at_risk = action.action != BREACHED
         notices = notify_jobs(sla.notify, event, at_risk=at_risk, run_at=now)
         work = [jobs.sla_action(payload, run_at=now), *notices]
@@ -171,9 +173,6 @@ class SlaScan:
                      issue_key=clock.issue_key, target=action.target,
                      due=action.due.isoformat())  # fmt: skip
         return taken
-
-    def _browse(self, issue_key: str) -> str:
-        return f"{self.settings.jira.url.rstrip('/')}/browse/{issue_key}"
 
 
 def clock_of(row: SlaClockRow) -> Clock:

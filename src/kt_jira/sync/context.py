@@ -13,10 +13,9 @@ from datetime import datetime, timedelta
 from kt_jira.config.models import Settings
 from kt_jira.errors import PermanentError
 from kt_jira.jira import JiraClient
+from kt_jira.jira.comments import comment_body
 from kt_jira.keeptrusts import KeeptrustsClient
-from kt_jira.render.adf import to_adf
 from kt_jira.render.nodes import Document
-from kt_jira.render.wiki import to_wiki
 from kt_jira.store import EscalationRecord, EscalationStatus, Store
 from kt_jira.sync.text import UpstreamResolution
 
@@ -42,8 +41,7 @@ class SyncContext:
 
     async def comment(self, issue_id: str, doc: Document) -> None:
         """A comment in the site's format: ADF on Cloud, wiki markup on Data Center."""
-        cloud = self.settings.jira.flavor == "cloud"
-        await self.jira.add_comment(issue_id, to_adf(doc) if cloud else to_wiki(doc))
+        await self.jira.add_comment(issue_id, comment_body(doc, self.settings.jira.flavor))
 
 
 def upstream(record: EscalationRecord) -> UpstreamResolution:

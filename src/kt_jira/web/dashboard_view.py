@@ -21,7 +21,7 @@ from markupsafe import Markup
 from kt_jira.config.models import Settings
 from kt_jira.jira import PAUSE_NAME
 from kt_jira.reports.aggregate import Report, Ticket
-from kt_jira.reports.load import load_report, ticket
+from kt_jira.reports.load import load_report_and_tickets
 from kt_jira.store import Job, Store
 from kt_jira.web import charts
 
@@ -84,9 +84,8 @@ async def load(
 ) -> DashboardData:
     """Everything one dashboard view shows, at ``now``."""
     span = RANGES[range_name]
-    report = await load_report(store, settings, since=span, now=now)
-    created = await store.reports.created(since=now - span, until=now)
-    newest = sorted((ticket(row) for row in created), key=lambda t: t.created_at, reverse=True)
+    report, created = await load_report_and_tickets(store, settings, since=span, now=now)
+    newest = sorted(created, key=lambda t: t.created_at, reverse=True)
     oldest = await store.reports.oldest_queued()
     stories = await store.reports.stories(limit=10)
     return DashboardData(
@@ -105,7 +104,7 @@ async def load(
                 policy=p,
                 sequence=n,
                 key=key,
-                url=_browse(settings, key) if key else None,
+                url=settings.jira.browse_url(key) if key else None,
                 opened_at=opened,
                 tickets=count,
             )
@@ -188,12 +187,14 @@ def _charts(report: Report) -> dict[str, Markup]:
 
 def _recent(t: Ticket, settings: Settings) -> Recent:
     key = t.clock.issue_key
-    return Recent(key=key, url=_browse(settings, key), policy=t.policy, priority=t.priority or "-",
-                  created_at=t.created_at, resolved=t.resolved_at is not None)  # fmt: skip
-
-
-def _browse(settings: Settings, key: str) -> str:
-    return f"{settings.jira.url.rstrip('/')}/browse/{key}"
+    return Recent(
+        key=key,
+        url=settings.jira.browse_url(key),
+        policy=t.policy,
+        priority=t.priority or "-",
+        created_at=t.created_at,
+        resolved=t.resolved_at is not None,
+    )
 
 
 def _future(until: datetime | None, now: datetime) -> datetime | None:
