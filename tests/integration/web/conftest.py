@@ -14,11 +14,11 @@ import httpx
 import pytest
 
 from kt_jira.config.secrets import SecretRef
-from kt_jira.sandbox import JiraSandbox
-from tests.support.intake import Harness, HarnessFactory, harnesses
-from tests.support.running import checked_jira
+from tests.integration.bridge.conftest import jira, make_harness
+from tests.support.intake import Harness, HarnessFactory
 
 ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
+__all__ = ["admin", "harness", "jira", "make_harness"]
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -71,20 +71,6 @@ class AdminHarness:
         match = CSRF_FIELD.search(page.text)
         assert match is not None, page.text
         return Browser(client=client, origin=self.url, csrf=match.group(1))
-
-
-@pytest.fixture
-async def jira() -> AsyncIterator[tuple[JiraSandbox, str]]:
-    async with checked_jira(search_lag=0.3) as site:
-        yield site
-
-
-@pytest.fixture
-async def make_harness(
-    database_url: str, jira: tuple[JiraSandbox, str]
-) -> AsyncIterator[HarnessFactory]:
-    async with harnesses(database_url, jira) as factory:
-        yield factory
 
 
 @pytest.fixture
