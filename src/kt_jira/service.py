@@ -250,11 +250,14 @@ async def _prepare_schema(store: Store, settings: Settings, migrate: bool | None
     if migrate if migrate is not None else sqlite:
         await store.db.migrate()
         return
-    current, head = await store.db.migration_status()
-    if current != head:
+    schema = await store.db.schema_status()
+    if schema.state == "behind":
         raise ConfigError(
-            f"database schema is at {current}, needs {head}: run `kt-jira migrate --config FILE`"
+            f"database schema is at {schema.current}, needs {schema.head}: "
+            "run `kt-jira migrate --config FILE`"
         )
+    if schema.state == "ahead":
+        log.warning("schema.ahead", current=schema.current, expects=schema.head)
 
 
 class _Server(uvicorn.Server):

@@ -145,9 +145,18 @@ async def _database_checks(store: Store, settings: Settings, path: Path) -> list
         )
         return [failed, skip("migrations", "the database is not reachable")]
     reached = Check(name="database", ok=True, detail=f"{where} answers")
-    current, head = await store.db.migration_status()
-    if current == head:
+    schema = await store.db.schema_status()
+    current, head = schema.current, schema.head
+    if schema.state == "current":
         return [reached, Check(name="migrations", ok=True, detail=f"schema at head ({head})")]
+    if schema.state == "ahead":
+        migrations = Check(
+            name="migrations",
+            ok=False,
+            detail=f"schema at {current}, newer than this kt-jira (it knows up to {head})",
+            fix="upgrade kt-jira on this host to the version that migrated the database",
+        )
+        return [reached, migrations]
     migrations = Check(
         name="migrations",
         ok=False,

@@ -18,7 +18,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from kt_jira.errors import ConfigError
 from kt_jira.store import engine, migrate
+from kt_jira.store.migrate import SchemaStatus
 
 MIGRATION_LOCK: Final = "kt_jira.migrate"
 # Names held by this process's SQLite databases, keyed by database file (see ``exclusive``).
@@ -54,11 +56,20 @@ class Database:
     # -- schema -------------------------------------------------------------------------------
 
     async def migrate(self) -> None:
-        """``alembic upgrade head``; concurrent replicas serialise on an advisory lock."""
+        """``alembic upgrade head``; concurrent replicas serialise on an advisory lock. A
+        database already migrated by a newer version is left alone (``ConfigError``)."""
         async with self.write() as conn:
             if conn.dialect.name == "postgresql":  # held until commit
                 await conn.execute(
                     select(func.pg_advisory_xact_lock(func.hashtext(MIGRATION_LOCK)))
+                )
+            status = SchemaStatus(
+                await conn.run_sync(migrate.current_revision), migrate.head_revision()
+            )
+            if status.state == "ahead":
+                raise ConfigError(
+                    f"database schema is at {status.current}, newer than this kt-jira knows "
+                    f"(up to {status.head}): run migrate with the newer version"
                 )
             await conn.run_sync(migrate.upgrade)
 
@@ -67,6 +78,10 @@ class Database:
         async with self.read() as conn:
             current = await conn.run_sync(migrate.current_revision)
         return current, migrate.head_revision()
+
+    async def schema_status(self) -> SchemaStatus:
+        current, head = await self.migration_status()
+        return SchemaStatus(current, head)
 
     async def ping(self) -> None:
         async with self.read() as conn:

@@ -7,8 +7,10 @@ holds no statement of its own.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 from alembic import command
 from alembic.config import Config
@@ -43,3 +45,31 @@ def head_revision() -> str:
     if head is None:
         raise RuntimeError(f"no migrations found in {SCRIPT_LOCATION}")
     return head
+
+
+@cache
+def known_revisions() -> frozenset[str]:
+    return frozenset(
+        s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()
+    )
+
+
+@dataclass(frozen=True)
+class SchemaStatus:
+    """The database's revision against this version's head.
+
+    ``ahead`` is a database migrated by a newer kt-jira: during a rolling upgrade the old
+    processes keep working on it, as every migration only adds (nullable or defaulted columns,
+    new tables and indexes; a test holds each revision to that). ``behind`` needs ``migrate``.
+    """
+
+    current: str | None
+    head: str
+
+    @property
+    def state(self) -> Literal["current", "behind", "ahead"]:
+        if self.current == self.head:
+            return "current"
+        if self.current is not None and self.current not in known_revisions():
+            return "ahead"
+        return "behind"

@@ -55,14 +55,18 @@ def create_app(
     async def readyz(request: Request) -> JSONResponse:
         try:
             await store.db.ping()
-            current, head = await store.db.migration_status()
+            schema = await store.db.schema_status()
         except Exception as exc:
             return problem(503, f"database unreachable: {type(exc).__name__}")
-        if current != head:
+        if schema.state == "behind":
             return problem(
-                503, f"database schema at {current}, needs {head}: run `kt-jira migrate`"
+                503,
+                f"database schema at {schema.current}, needs {schema.head}: run `kt-jira migrate`",
             )
-        return JSONResponse({"status": "ready", "schema": current})
+        ready = {"status": "ready", "schema": schema.current}
+        if schema.state == "ahead":  # a rolling upgrade: this older process keeps serving
+            ready["upgrade"] = f"this kt-jira expects schema {schema.head}: upgrade it"
+        return JSONResponse(ready)
 
     async def metrics_endpoint(request: Request) -> Response:
         now = clock()

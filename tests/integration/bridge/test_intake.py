@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import text
 
 from kt_jira.sandbox import envelope, escalation_payload
 from tests.support.intake import Harness
@@ -149,3 +151,27 @@ async def test_a_refused_signature_is_logged_without_secrets(
     [line] = [line for line in logged.splitlines() if "webhook.unauthorized" in line]
     assert "keeptrusts" in line
     assert "esc_" not in line  # nothing of the body
+
+
+async def test_readiness_follows_the_schema_through_a_rolling_upgrade(harness: Harness) -> None:
+    """After a newer version migrates the database, this older process stays ready (it says to
+    upgrade it: every migration only adds); a database behind the code is not ready."""
+    store = harness.bridge.store
+    head = (await store.db.schema_status()).head
+
+    async def at(revision: str) -> httpx.Response:
+        async with store.db.write() as conn:
+            await conn.execute(text("UPDATE alembic_version SET version_num = :r"), {"r": revision})
+        return await harness.client.get(f"{harness.url}/readyz")
+
+    ahead = await at("0999")
+    assert ahead.status_code == 200
+    assert ahead.json() == {
+        "status": "ready",
+        "schema": "0999",
+        "upgrade": f"this kt-jira expects schema {head}: upgrade it",
+    }
+    behind = await at("0001")
+    assert behind.status_code == 503
+    assert "run `kt-jira migrate`" in behind.json()["detail"]
+    assert (await at(head)).json() == {"status": "ready", "schema": head}

@@ -11,6 +11,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
+
 from kt_jira import jobs
 from kt_jira.commands.doctor import Check, exit_code, render_line, run_doctor
 from kt_jira.commands.doctor_sites import jira_checks
@@ -234,6 +236,20 @@ async def test_a_database_not_migrated_says_to_run_migrate(
     assert failed(checks) == ["database"]
     assert "hunter2" not in checks["database"].detail
     assert checks["migrations"].skipped
+
+
+async def test_a_database_migrated_by_a_newer_version_says_to_upgrade(
+    make_world: WorldFactory,
+) -> None:
+    """A schema this version does not know: the migrations check fails with "upgrade kt-jira",
+    not with "run migrate" (which would refuse, and could not help)."""
+    world = await healthy(make_world)
+    async with world.bridge.store.db.write() as conn:
+        await conn.execute(text("UPDATE alembic_version SET version_num = '0999'"))
+    checks = await doctor(world)
+    assert failed(checks) == ["migrations"]
+    assert "newer than this kt-jira" in checks["migrations"].detail
+    assert checks["migrations"].fix.startswith("upgrade kt-jira")
 
 
 async def test_the_command_line_exit_codes_and_json(
