@@ -9,7 +9,19 @@ from __future__ import annotations
 
 import sys
 
-from kt_jira.cli import content, demo, doctor, jobs, jql, reconcile, report, service, setup, sla
+from kt_jira.cli import (
+    content,
+    demo,
+    doctor,
+    jobs,
+    jql,
+    prune,
+    reconcile,
+    report,
+    service,
+    setup,
+    sla,
+)
 from kt_jira.cli.common import app
 
 __all__ = [
@@ -20,6 +32,7 @@ __all__ = [
     "jobs",
     "jql",
     "main",
+    "prune",
     "reconcile",
     "report",
     "service",

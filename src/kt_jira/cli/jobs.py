@@ -28,7 +28,10 @@ def job_json(job: Job) -> dict[str, Any]:
 @jobs_app.command("list")
 def jobs_list(
     config: ConfigOption,
-    status: Annotated[str | None, typer.Option(help="queued, running, done or dead.")] = None,
+    status: Annotated[
+        Literal["queued", "running", "done", "dead"] | None,
+        typer.Option(help="queued, running, done or dead."),
+    ] = None,
     limit: int = 50,
     output: Annotated[
         Literal["table", "json"], typer.Option("--format", help="table or json.")

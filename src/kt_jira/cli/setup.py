@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -31,7 +31,7 @@ def setup_keeptrusts(
     config: ConfigOption,
     url: UrlOption = None,
     fields: Annotated[
-        str,
+        Literal["both", "docs", "guide"],
         typer.Option(help="both (default), docs (events/enabled) or guide (event_types/active)."),
     ] = "both",
     replace: ReplaceOption = False,
@@ -39,9 +39,6 @@ def setup_keeptrusts(
     """Register the bridge's webhook in Keeptrusts (escalation.created and .resolved)."""
     from kt_jira.commands.setup import FieldStyle, register_keeptrusts
 
-    if fields not in set(FieldStyle):
-        err.print("error: --fields must be both, docs or guide")
-        raise typer.Exit(2)
     settings = load_config(config)
     style = FieldStyle(fields)
     public = _public_url(url, settings)

@@ -23,6 +23,7 @@ from kt_jira.store.quarantine import Quarantine
 from kt_jira.store.queue import Queue
 from kt_jira.store.reconcile import Reconcile
 from kt_jira.store.reports import Reports
+from kt_jira.store.retention import Retention
 from kt_jira.store.sla import Sla
 from kt_jira.store.sync import Sync
 
@@ -66,6 +67,8 @@ class Store:
         self.reports = Reports(db)
         #: Reconcile's reads.
         self.reconcile = Reconcile(db)
+        #: Retention: what ``kt-jira prune`` may delete, counted and deleted in batches.
+        self.retention = Retention(db)
         #: The audit trail (read-only; rows are written with the changes they describe).
         self.audit = Audit(db)
         #: Totals by state for the demo and /metrics.

@@ -57,3 +57,35 @@ async def test_jobs_show_list_json_and_replay_dry_run(tmp_path: Path) -> None:
     code, text = await kt_jira("jobs", "replay", env=env)  # not a terminal: no question
     assert code == 0, text
     assert "requeued 1 job(s)" in text
+
+
+async def test_prune_counts_deletes_and_refuses_a_cutoff_inside_reconcile_window(
+    tmp_path: Path,
+) -> None:
+    """``prune --dry-run`` counts and keeps, ``prune`` deletes an old finished job and keeps a
+    fresh one; a cutoff shorter than reconcile.since is refused in one line."""
+    database = f"sqlite:///{tmp_path / 'kt.db'}"
+    now = datetime.now(UTC)
+    old = now - timedelta(days=120)
+    async with open_store(database) as store:
+        await store.db.migrate()
+        for eid, at in (("esc_prune_old", old), ("esc_prune_new", now)):
+            await store.queue.enqueue(jobs.create_issue(eid, run_at=at), now=at)
+            [job] = await store.queue.claim(worker_id="w", now=at, lease=timedelta(minutes=1))
+            await store.queue.finish(job.id, worker_id="w", now=at)
+    config = tmp_path / "kt-jira.yaml"
+    config.write_text(f"database_url: {database}\nreconcile: {{since: 30d}}\n", encoding="utf-8")
+    env = {"KT_JIRA_CONFIG": str(config)}
+
+    code, text = await kt_jira("prune", "--older-than", "14d", env=env)
+    assert code == 2
+    assert "shorter than 30d" in text
+    code, text = await kt_jira("prune", "--dry-run", "--format", "json", env=env)
+    assert code == 0, text
+    assert json.loads(text)["jobs"] == 1
+    code, text = await kt_jira("prune", env=env)
+    assert code == 0, text
+    assert "deleted:" in text
+    async with open_store(database) as store:
+        left = [job.job_key for job in await store.queue.list()]
+    assert left == ["create_issue:esc_prune_new"]
