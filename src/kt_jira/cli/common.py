@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -28,6 +29,19 @@ ConfigOption = Annotated[
     Path,
     typer.Option("--config", "-c", envvar="KT_JIRA_CONFIG", help="YAML config file.", exists=False),
 ]
+#: ``--format`` of a listing: a table for people, JSON for scripts.
+FormatOption = Annotated[Literal["table", "json"], typer.Option("--format", help="table or json.")]
+
+
+def duration_option(option: str, text: str) -> timedelta:
+    """The value of a duration option (``--since 30d``), or one line naming it and exit 2."""
+    from kt_jira.tickets.sla import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        err.print(f"error: {option}: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
 
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:

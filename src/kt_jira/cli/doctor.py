@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from kt_jira.cli.common import ConfigOption, app, err, out, run_async
+from kt_jira.cli.common import ConfigOption, app, duration_option, err, out, run_async
 
 
 @app.command()
@@ -35,13 +35,8 @@ def doctor(
     from kt_jira.commands.doctor import config_failure, exit_code, render_line, run_doctor
     from kt_jira.config.loader import load_settings
     from kt_jira.errors import ConfigError
-    from kt_jira.tickets.sla import parse_duration
 
-    try:
-        max_age = parse_duration(max_queue_age)
-    except ValueError as exc:
-        err.print(f"error: --max-queue-age: {exc}", markup=False, highlight=False)
-        raise typer.Exit(2) from None
+    max_age = duration_option("--max-queue-age", max_queue_age)
     try:
         settings = load_settings(config)
     except ConfigError as exc:

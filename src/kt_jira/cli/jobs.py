@@ -11,7 +11,15 @@ from typing import Annotated, Any, Literal
 import typer
 from rich.table import Table
 
-from kt_jira.cli.common import ConfigOption, err, jobs_app, load_config, out, run_async
+from kt_jira.cli.common import (
+    ConfigOption,
+    FormatOption,
+    err,
+    jobs_app,
+    load_config,
+    out,
+    run_async,
+)
 from kt_jira.store import Job
 
 HEADER = ("id", "kind", "key", "status", "attempts", "last error")
@@ -33,9 +41,7 @@ def jobs_list(
         typer.Option(help="queued, running, done or dead."),
     ] = None,
     limit: int = 50,
-    output: Annotated[
-        Literal["table", "json"], typer.Option("--format", help="table or json.")
-    ] = "table",
+    output: FormatOption = "table",
 ) -> None:
     """List jobs, newest first, with their last error."""
     jobs = _list(load_config(config).database_url, status=status, limit=limit)

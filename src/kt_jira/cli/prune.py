@@ -10,12 +10,21 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from kt_jira.cli.common import ConfigOption, app, err, load_config, out, run_async
+from kt_jira.cli.common import (
+    ConfigOption,
+    FormatOption,
+    app,
+    duration_option,
+    err,
+    load_config,
+    out,
+    run_async,
+)
 from kt_jira.config.models import Settings
 from kt_jira.tickets.sla import parse_duration
 
@@ -40,17 +49,11 @@ def prune(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Count what would go; delete nothing.")
     ] = False,
-    output: Annotated[
-        Literal["table", "json"], typer.Option("--format", help="table or json.")
-    ] = "table",
+    output: FormatOption = "table",
 ) -> None:
     """Delete old deliveries, finished jobs, audit rows and closed escalations; open work stays."""
     settings = load_config(config)
-    try:
-        age = parse_duration(older_than)
-    except ValueError as exc:
-        err.print(f"error: --older-than: {exc}", markup=False, highlight=False)
-        raise typer.Exit(2) from None
+    age = duration_option("--older-than", older_than)
     floor = shortest_allowed(settings)
     if age < floor:
         err.print(

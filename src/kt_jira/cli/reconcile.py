@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from kt_jira.cli.common import ConfigOption, app, err, load_config, out, run_async
+from kt_jira.cli.common import ConfigOption, app, duration_option, err, load_config, out, run_async
 from kt_jira.errors import KtJiraError
 
 
@@ -23,13 +23,7 @@ def reconcile(
     """Compare Keeptrusts, the database and Jira, and repair what webhooks missed."""
     settings = load_config(config)
     if since is not None:
-        from kt_jira.tickets.sla import parse_duration
-
-        try:
-            parse_duration(since)
-        except ValueError as exc:
-            err.print(f"error: --since: {exc}", markup=False, highlight=False)
-            raise typer.Exit(2) from None
+        duration_option("--since", since)
 
     async def go() -> Any:
         from kt_jira.jira import JiraClient, MemoryPauseStore

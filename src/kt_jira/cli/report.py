@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 import typer
 from rich.table import Table
 
-from kt_jira.cli.common import ConfigOption, app, err, load_config, out, run_async
+from kt_jira.cli.common import ConfigOption, app, duration_option, load_config, out, run_async
 
 SECTIONS = (
     ("By priority", "by_priority"),
@@ -36,14 +36,9 @@ def report(
     dead letters, from the bridge's database."""
     from kt_jira.reports.aggregate import Report
     from kt_jira.reports.load import load_report
-    from kt_jira.tickets.sla import parse_duration
 
     settings = load_config(config)
-    try:
-        span = parse_duration(since)
-    except ValueError as exc:
-        err.print(f"error: --since: {exc}", markup=False, highlight=False)
-        raise typer.Exit(2) from None
+    span = duration_option("--since", since)
 
     async def go() -> Report:
         from kt_jira.store import open_store

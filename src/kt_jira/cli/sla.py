@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from kt_jira.cli.common import ConfigOption, app, load_config, out, run_async
+from kt_jira.cli.common import ConfigOption, FormatOption, app, load_config, out, run_async
 from kt_jira.store import SlaClockRow
 
 sla_app = typer.Typer(
@@ -30,9 +30,7 @@ def sla_ls(
     everything: Annotated[
         bool, typer.Option("--all", help="Include tickets whose targets are all met.")
     ] = False,
-    output: Annotated[
-        Literal["table", "json"], typer.Option("--format", help="table or json.")
-    ] = "table",
+    output: FormatOption = "table",
     limit: Annotated[int, typer.Option(min=1, help="At most this many tickets.")] = 500,
     at: Annotated[
         datetime | None,
