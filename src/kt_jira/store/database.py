@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from kt_jira.errors import ConfigError
 from kt_jira.store import engine, migrate
+from kt_jira.store.group_commit import GroupCommit
 from kt_jira.store.migrate import SchemaStatus
 
 MIGRATION_LOCK: Final = "kt_jira.migrate"
@@ -39,6 +40,8 @@ class Database:
         self._write_lock = asyncio.Lock() if sqlite else None
         # ":memory:" is one shared connection: reads must not interleave with a write either.
         self._read_lock = self._write_lock if engine.is_memory(url) else None
+        #: Webhook intake's writes: many callers' pieces in one transaction, a savepoint each.
+        self.group = GroupCommit(self.write)
 
     # -- transactions -------------------------------------------------------------------------
 

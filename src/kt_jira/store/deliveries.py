@@ -57,7 +57,8 @@ class Deliveries:
         """
         event_key, event_type = fit_key(event_key), fit_type(event_type)
         escalation_id = escalation.escalation_id if escalation else None
-        async with self._db.write() as conn:
+
+        async def work(conn: AsyncConnection) -> IngestOutcome:
             row_id = await insert(
                 conn,
                 delivery,
@@ -73,13 +74,16 @@ class Deliveries:
             enqueued = await enqueue_accepted(
                 conn, delivery, row_id, event_type=event_type, jobs=jobs
             )
-        return IngestOutcome(
-            outcome=Outcome.ACCEPTED,
-            delivery_row_id=row_id,
-            delivery_id=delivery.delivery_id,
-            escalation_id=escalation_id,
-            enqueued=enqueued,
-        )
+            return IngestOutcome(
+                outcome=Outcome.ACCEPTED,
+                delivery_row_id=row_id,
+                delivery_id=delivery.delivery_id,
+                escalation_id=escalation_id,
+                enqueued=enqueued,
+            )
+
+        # Shared with every delivery waiting meanwhile: one transaction, a savepoint each.
+        return await self._db.group.run(work)
 
     async def quarantine(self, delivery: VerifiedDelivery, *, reason: str, http_status: int) -> int:
         """Keep a signed but unusable body for inspection and replay; returns its row id."""
