@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
+from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, select, update
@@ -179,6 +180,19 @@ async def enqueue_accepted(
     return enqueued
 
 
+@cache
+def _insert_delivery(dialect: str) -> Any:
+    """The delivery INSERT, built once per dialect: unique ids and accepted event keys make a
+    copy a no-op (``ON CONFLICT DO NOTHING``) that returns no id."""
+    columns = [c.name for c in deliveries.c if c.name != "id"]
+    return (
+        audit.dialect_insert(dialect, deliveries)
+        .values(audit.bound(deliveries, columns))
+        .on_conflict_do_nothing()
+        .returning(deliveries.c.id)
+    )
+
+
 async def insert(
     conn: AsyncConnection,
     delivery: VerifiedDelivery,
@@ -195,27 +209,23 @@ async def insert(
     """The new row's id, or ``None`` when a unique index says it is a duplicate; with
     ``action``, the new row's audit row too. An accepted or ignored delivery takes the place of
     its own quarantined copy (keys and types fitted already: ``fit_key``, ``fit_type``)."""
-    stmt = (
-        audit.insert(conn, deliveries)
-        .values(
-            source=delivery.source,
-            delivery_id=delivery.delivery_id,
-            event_key=event_key,
-            event_type=event_type,
-            status=status.value,
-            reason=reason,
-            http_status=http_status,
-            headers=dict(delivery.headers),
-            body=delivery.body,
-            verified_by=delivery.verified_by,
-            received_at=delivery.received_at,
-            duplicates=0,
-            escalation_id=escalation_id,
-        )
-        .on_conflict_do_nothing()
-        .returning(deliveries.c.id)
-    )
-    row_id: int | None = (await conn.execute(stmt)).scalar_one_or_none()
+    row = {
+        "source": delivery.source,
+        "delivery_id": delivery.delivery_id,
+        "event_key": event_key,
+        "event_type": event_type,
+        "status": status.value,
+        "reason": reason,
+        "http_status": http_status,
+        "headers": dict(delivery.headers),
+        "body": delivery.body,
+        "verified_by": delivery.verified_by,
+        "received_at": delivery.received_at,
+        "duplicates": 0,
+        "escalation_id": escalation_id,
+    }
+    stmt = _insert_delivery(conn.dialect.name)
+    row_id: int | None = (await conn.execute(stmt, row)).scalar_one_or_none()
     if row_id is None and status in _PROMOTED:
         row_id = await _promote_quarantined(
             conn, delivery, status, event_key, event_type, escalation_id

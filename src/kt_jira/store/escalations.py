@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -36,6 +37,7 @@ DESCRIPTIVE = (
     "severity",
     "category",
 )
+RESOLVED = ("resolution", "resolution_notes", "resolved_by", "resolved_at")
 CLOSED = (EscalationStatus.RESOLVED.value, EscalationStatus.EXPIRED.value)
 SOURCE = {"source": "reconcile"}
 
@@ -147,6 +149,36 @@ class Escalations:
             return [to_escalation(row) for row in (await conn.execute(query)).mappings()]
 
 
+@cache
+def _status_of() -> Any:
+    return select(escalations.c.status).where(
+        escalations.c.escalation_id == bindparam("escalation_id")
+    )
+
+
+@cache
+def _upsert(dialect: str, *, resolving: bool) -> Any:
+    """The escalation upsert, built once per dialect and kind (with or without a resolution):
+    empty fields never overwrite known ones, and a closed escalation keeps its resolution."""
+    columns = ("escalation_id", *DESCRIPTIVE, "occurred_at", "status", *RESOLVED, "payload")
+    ins = audit.dialect_insert(dialect, escalations).values(
+        audit.bound(escalations, (*columns, "created_at", "updated_at"))
+    )
+    new, old = ins.excluded, escalations.c
+    set_: dict[str, Any] = {
+        name: case((new[name] != "", new[name]), else_=old[name]) for name in DESCRIPTIVE
+    }
+    set_["occurred_at"] = func.coalesce(new.occurred_at, old.occurred_at)
+    set_["updated_at"] = new.updated_at
+    if not resolving:
+        set_["payload"] = new.payload
+    else:
+        closed = old.status.in_(CLOSED)
+        for name in ("status", *RESOLVED):
+            set_[name] = case((closed, old[name]), else_=new[name])
+    return ins.on_conflict_do_update(index_elements=[old.escalation_id], set_=set_)
+
+
 async def upsert(
     conn: AsyncConnection,
     delivery: VerifiedDelivery,
@@ -170,32 +202,19 @@ async def upsert(
         "resolved_by": resolution.resolved_by if resolution else "",
         "resolved_at": (resolution.resolved_at or at) if resolution else None,
     }
-    ins = audit.insert(conn, escalations).values(
-        escalation_id=escalation.escalation_id,
+    row = {
+        "escalation_id": escalation.escalation_id,
         **{name: getattr(escalation, name) for name in DESCRIPTIVE},
-        occurred_at=escalation.occurred_at,
-        status=status.value,
+        "occurred_at": escalation.occurred_at,
+        "status": status.value,
         **resolved,
-        payload=_payload(delivery.body),
-        created_at=at,
-        updated_at=at,
-    )
-    new, old = ins.excluded, escalations.c
-    set_: dict[str, Any] = {
-        name: case((new[name] != "", new[name]), else_=old[name]) for name in DESCRIPTIVE
+        "payload": _payload(delivery.body),
+        "created_at": at,
+        "updated_at": at,
     }
-    set_["occurred_at"] = func.coalesce(new.occurred_at, old.occurred_at)
-    set_["updated_at"] = new.updated_at
-    if resolution is None:
-        set_["payload"] = new.payload
-    else:
-        closed = old.status.in_(CLOSED)
-        for name in ("status", *resolved):
-            set_[name] = case((closed, old[name]), else_=new[name])
-    before = (
-        await conn.execute(select(old.status).where(old.escalation_id == escalation.escalation_id))
-    ).scalar_one_or_none()
-    await conn.execute(ins.on_conflict_do_update(index_elements=[old.escalation_id], set_=set_))
+    # Read before the write: SQLite's upsert cannot return the row's previous status.
+    before = (await conn.execute(_status_of(), row)).scalar_one_or_none()
+    await conn.execute(_upsert(conn.dialect.name, resolving=resolution is not None), row)
     if before is None:
         action = "created" if resolution is None else status.value
     elif resolution is not None and before not in CLOSED:

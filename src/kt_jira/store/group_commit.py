@@ -6,10 +6,11 @@ through the event loop. Under a burst that price, not the rows, bounded intake
 (docs/performance.md). So ``GroupCommit.run(work)`` queues ``work`` and one writer task takes
 every queued piece (up to ``max_batch``) into one write transaction, each piece inside its own
 ``SAVEPOINT``: a piece that raises is rolled back to its savepoint and fails only its own caller,
-the others commit. Every caller's ``run`` returns only after the shared ``COMMIT``, so a 202 still
-means stored; if the ``COMMIT`` fails, every caller of that batch gets the error (nothing of it
-was stored). The writer starts when work arrives and ends when the queue is empty, so there is
-no task to stop at shutdown.
+the others commit. The batch's audit rows are written together before the ``COMMIT``
+(``audit.buffered``). Every caller's ``run`` returns only after the shared ``COMMIT``, so a 202
+still means stored; if the ``COMMIT`` fails, every caller of that batch gets the error (nothing
+of it was stored). The writer starts when work arrives and ends when the queue is empty, so
+there is no task to stop at shutdown.
 
 Hand-written: SQLAlchemy and the drivers offer savepoints and transactions, not a queue of
 callers sharing one; it is thirty lines of asyncio.
@@ -23,6 +24,8 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from kt_jira.store import audit
 
 T = TypeVar("T")
 Work = Callable[[AsyncConnection], Awaitable[Any]]
@@ -60,12 +63,14 @@ class GroupCommit:
     async def _write(self, batch: list[tuple[Work, asyncio.Future[Any]]]) -> None:
         outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
         try:
-            async with self._begin() as conn:
+            async with self._begin() as conn, audit.buffered(conn) as audit_rows:
                 for work, future in batch:
+                    mark = len(audit_rows)
                     try:
                         async with conn.begin_nested():
                             outcomes.append((future, await work(conn), None))
                     except Exception as exc:  # this piece only: its savepoint is rolled back
+                        del audit_rows[mark:]
                         outcomes.append((future, None, exc))
         except BaseException as exc:  # the transaction itself failed: nothing was stored
             for _, future in batch:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import fields
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
@@ -257,25 +258,33 @@ class Queue:
 # -- conn-level steps, composed here and by deliveries, escalations and sync ------------------
 
 
-async def insert(conn: AsyncConnection, job: NewJob, *, now: datetime) -> int | None:
-    """Insert ``job``; ``None`` when its ``job_key`` already exists (the old job is kept)."""
-    stmt = (
-        audit.insert(conn, jobs)
-        .values(
-            kind=job.kind,
-            job_key=job.job_key,
-            payload=dict(job.payload),
-            status=JobStatus.QUEUED.value,
-            priority=job.priority,
-            attempts=0,
-            run_at=job.run_at,
-            created_at=now,
-            updated_at=now,
-        )
+@cache
+def _insert_job(dialect: str) -> Any:
+    """The job INSERT, built once per dialect; a taken ``job_key`` returns no id."""
+    columns = ("kind", "job_key", "payload", "status", "priority", "attempts", "run_at")
+    return (
+        audit.dialect_insert(dialect, jobs)
+        .values(audit.bound(jobs, (*columns, "created_at", "updated_at")))
         .on_conflict_do_nothing(index_elements=[jobs.c.job_key])
         .returning(jobs.c.id)
     )
-    job_id: int | None = (await conn.execute(stmt)).scalar_one_or_none()
+
+
+async def insert(conn: AsyncConnection, job: NewJob, *, now: datetime) -> int | None:
+    """Insert ``job``; ``None`` when its ``job_key`` already exists (the old job is kept)."""
+    row = {
+        "kind": job.kind,
+        "job_key": job.job_key,
+        "payload": dict(job.payload),
+        "status": JobStatus.QUEUED.value,
+        "priority": job.priority,
+        "attempts": 0,
+        "run_at": job.run_at,
+        "created_at": now,
+        "updated_at": now,
+    }
+    stmt = _insert_job(conn.dialect.name)
+    job_id: int | None = (await conn.execute(stmt, row)).scalar_one_or_none()
     if job_id is not None:
         detail = {"kind": job.kind, "job_key": job.job_key, "run_at": job.run_at.isoformat()}
         await audit.write(

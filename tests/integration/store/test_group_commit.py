@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from kt_jira.store import Outcome, Store
+from kt_jira.store import Outcome, Store, audit
 from kt_jira.store.group_commit import GroupCommit
-from tests.integration.store.builders import ingest_created
+from tests.integration.store.builders import T0, ingest_created
 
 BURST = 60
 
@@ -59,6 +59,7 @@ async def test_a_failing_piece_is_rolled_back_alone(store: Store) -> None:
         await conn.execute(
             text("INSERT INTO pauses (name, until, reason) VALUES ('x', '2030-01-01', '')")
         )
+        await audit.write(conn, at=T0, entity="pause", entity_id="x", action="set")
         raise ValueError("a bad row")
 
     results = await asyncio.gather(
@@ -70,6 +71,8 @@ async def test_a_failing_piece_is_rolled_back_alone(store: Store) -> None:
     assert isinstance(results[1], ValueError)
     assert {r.outcome for r in (results[0], results[2])} == {Outcome.ACCEPTED}  # type: ignore[union-attr]
     assert await store.pauses.get_pause("x") is None
+    assert await store.audit.list(entity="pause") == []  # its audit row went with it
+    assert len(await store.audit.list(entity="escalation")) == 2  # the others' rows did not
     assert {e.escalation_id for e in await store.escalations.list()} == {"esc-before", "esc-after"}
 
 
