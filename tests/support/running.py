@@ -67,11 +67,15 @@ def sandbox_validator() -> RequestValidator | None:
 
 
 @contextlib.asynccontextmanager
-async def checked_jira(*, search_lag: float = 0.3) -> AsyncIterator[tuple[JiraSandbox, str]]:
-    """A served Cloud sandbox; on leaving, its webhooks are drained and no request may have
-    broken the contracts."""
+async def checked_jira(
+    *, search_lag: float = 0.3, **settings: Any
+) -> AsyncIterator[tuple[JiraSandbox, str]]:
+    """A served Cloud sandbox (other ``JiraSandboxSettings`` as keywords); on leaving, its
+    webhooks are drained and no request may have broken the contracts."""
     sandbox = JiraSandbox(
-        JiraSandboxSettings(search_lag=search_lag, request_validator=sandbox_validator())
+        JiraSandboxSettings(
+            search_lag=search_lag, request_validator=sandbox_validator(), **settings
+        )
     )
     async with serve_app(sandbox.app) as url:
         yield sandbox, url

@@ -1,4 +1,5 @@
-"""``setup keeptrusts`` and ``setup jira-webhook``: register the bridge's webhooks."""
+"""``setup keeptrusts`` and ``setup jira-webhook`` register the bridge's webhooks; ``setup
+jira`` puts the fields the config names on the Jira project's create screens."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import typer
 from kt_jira.cli.common import ConfigOption, app, err, load_config, out, run_async
 
 setup_app = typer.Typer(
-    help="Register the bridge's webhooks in Keeptrusts and Jira.", no_args_is_help=True
+    help="Register the bridge's webhooks in Keeptrusts and Jira; set up the Jira fields.",
+    no_args_is_help=True,
 )
 app.add_typer(setup_app, name="setup")
 UrlOption = Annotated[
@@ -67,6 +69,39 @@ def setup_jira_webhook(
     _print_registration(done)
 
 
+@setup_app.command("jira")
+def setup_jira(
+    config: ConfigOption,
+    create_fields: Annotated[
+        bool,
+        typer.Option(
+            "--create-fields",
+            help="Create the missing custom fields and add them to the create screens "
+            "(needs Administer Jira).",
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only say what --create-fields would do.")
+    ] = False,
+) -> None:
+    """Check that every field the config names is on its create screens; --create-fields
+    makes it so.
+
+    Exit code 0 when every field is in place, 1 when steps are left to do by hand (they are
+    printed), 3 when a check or dry run found changes --create-fields would make."""
+    from kt_jira.commands.field_setup import setup_jira_fields
+
+    settings = load_config(config)
+    apply = create_fields and not dry_run
+    code = run_async(setup_jira_fields(settings, apply=apply, echo=_line))
+    raise typer.Exit(code)
+
+
+def _line(text: str) -> None:
+    """One step, never wrapped (scripts read it)."""
+    out.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
 def _public_url(url: str | None, settings: Any) -> str:
     """``--url``, else ``server.public_url``; neither is a usage error saying what to pass."""
     chosen = url or settings.server.public_url
@@ -86,4 +121,4 @@ def _print_registration(done: Any) -> None:
     lines += [f"  events: {', '.join(done.events)}"] if done.events else []
     lines += [f"  {done.detail}"] if done.detail else []
     for line in lines:
-        out.print(line, markup=False, highlight=False, soft_wrap=True)
+        _line(line)

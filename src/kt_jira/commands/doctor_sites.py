@@ -47,8 +47,9 @@ _RULE_CHECKS: tuple[tuple[str, frozenset[str], str, str], ...] = (
         "jira fields",
         frozenset({"fields"}),
         "every field the {rules} rule(s) set is on its create screen, found by name",
-        "put each field on the project's create screen (Project settings → Screens), or name "
-        "it exactly as Jira does under jira.fields or the rule's set.fields",
+        "put each field on the project's create screen (Project settings → Screens; `kt-jira "
+        "setup jira --create-fields` does it, or says how), or name it exactly as Jira does "
+        "under jira.fields or the rule's set.fields",
     ),
 )
 _OTHER = "jira other rule settings"

@@ -228,3 +228,40 @@ class Transition:
 
 def _obj(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ref:
+    """An id and a name: an issue type screen scheme, a screen, a screen tab or a tab's field.
+
+    Jira writes some of these ids as numbers and some as strings; here they are strings."""
+
+    id: str
+    name: str
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Ref:
+        return cls(id=str(data.get("id", "")), name=str(data.get("name", "")))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScreenScheme:
+    """A screen scheme: which screen each operation shows (``GET /screenscheme``)."""
+
+    id: str
+    name: str
+    screens: Mapping[str, str]  #: operation (default, create, edit, view) -> screen id
+
+    @property
+    def create_screen(self) -> str | None:
+        """The create screen: the scheme's ``create`` entry, else its ``default`` one."""
+        return self.screens.get("create") or self.screens.get("default")
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ScreenScheme:
+        screens = _obj(data.get("screens"))
+        return cls(
+            id=str(data.get("id", "")),
+            name=str(data.get("name", "")),
+            screens={str(k): str(v) for k, v in screens.items() if v is not None},
+        )

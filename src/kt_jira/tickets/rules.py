@@ -24,6 +24,7 @@ from kt_jira.tickets.sla import Deadlines, deadlines, parse_duration, sla_start
 from kt_jira.tickets.templates import render_document, render_text, template_context
 
 BASE_LABEL = "keeptrusts"  #: beside ``reconcile.jira_label``, the label every ticket carries
+DEFAULT_ISSUE_TYPE = "Task"  #: a rule that sets no issue type makes a Task
 CategorySource = Literal["payload", "categories", "action"]
 
 
@@ -192,7 +193,7 @@ def decide(escalation: Escalation, content: Content, *, received_at: datetime) -
         calendar_name=chosen.sla_calendar or "",
     )
     project = chosen.project or content.project
-    issue_type = chosen.issue_type or "Task"
+    issue_type = chosen.issue_type or DEFAULT_ISSUE_TYPE
     link = console_link(content.console_url, escalation.escalation_id)
     context = template_context(
         escalation,

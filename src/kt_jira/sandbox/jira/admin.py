@@ -166,3 +166,12 @@ class SiteAdmin:
             index = next(i for i, f in enumerate(site.fields) if f.id == fid)
             old = site.fields[index]
             site.fields[index] = FieldDef(**{**vars(old), "searchable": searchable})
+
+    def delete_field(self, field: str) -> None:
+        """Delete a field (by id, or every field of that name) from the site and its screens."""
+        site = self.state.site
+        gone = set(self._field_ids(field))
+        site.fields[:] = [f for f in site.fields if f.id not in gone]
+        for project in site.projects.values():
+            for screen in project.all_screens():
+                screen.fields[:] = [fid for fid in screen.fields if fid not in gone]

@@ -22,6 +22,7 @@ from kt_jira.sandbox.jira.dc import search_v2
 from kt_jira.sandbox.jira.jql import JqlError
 from kt_jira.sandbox.jira.link_api import LINK_ROUTES
 from kt_jira.sandbox.jira.meta import API, META_ROUTES
+from kt_jira.sandbox.jira.screens import FIELD_ROUTES, SCHEME_ROUTES
 from kt_jira.sandbox.jira.search_api import SearchError, search
 from kt_jira.sandbox.jira.site import RESOLUTIONS
 from kt_jira.sandbox.jira.validate import (
@@ -223,6 +224,7 @@ Route = tuple[str, str, Handler]
 _ISSUE_ROUTES: tuple[Route, ...] = (
     *META_ROUTES,
     *LINK_ROUTES,
+    *FIELD_ROUTES,
     ("POST", f"{API}/issue", create_issue),
     ("GET", f"{API}/issue/{{issueIdOrKey}}", get_issue),
     ("PUT", f"{API}/issue/{{issueIdOrKey}}", edit_issue),
@@ -235,6 +237,7 @@ _ISSUE_ROUTES: tuple[Route, ...] = (
 )
 ROUTES: tuple[Route, ...] = (
     *_ISSUE_ROUTES,
+    *SCHEME_ROUTES,
     ("GET", f"{API}/search/jql", search_jql),
     ("POST", f"{API}/search/jql", search_jql),
     *(

@@ -151,6 +151,7 @@ DEFAULT_SCREEN_FIELDS: tuple[str, ...] = (
     "customfield_10435",
     "customfield_10436",
 )
+NEW_FIELD_IDS = 10500  # fields created through the API are numbered from here
 REQUIRED_ON_CREATE = frozenset({"summary", "issuetype", "project"})
 
 
@@ -188,15 +189,39 @@ COMPONENTS: tuple[Named, ...] = (Named("10100", "Gateway"), Named("10101", "Poli
 
 @dataclass
 class Screen:
-    """The create screen of one project and issue type (mutable: tests edit it)."""
+    """A screen with one tab, ``tab_id`` "Field Tab" (mutable: tests edit it). A create
+    screen's ``fields`` are what createmeta lists for its project and issue type."""
 
     fields: list[str] = field(default_factory=lambda: list(DEFAULT_SCREEN_FIELDS))
     priority_ids: list[str] = field(default_factory=lambda: [p.id for p in PRIORITIES])
+    id: int = 0
+    name: str = ""
+    tab_id: int = 0
+
+
+TAB_NAME = "Field Tab"
+# Task has no entry of its own in a project's issue type screen scheme: it takes the
+# ``default`` entry, as every type without one does in Jira.
+DEFAULT_MAPPED_TYPE = "10002"
+
+
+@dataclass(frozen=True)
+class ScreenScheme:
+    """Which screen each operation shows; one per issue type of a project here."""
+
+    id: int
+    name: str
+    screens: dict[str, int]  #: default, create, edit, view -> screen id
 
 
 @dataclass
 class Project:
-    """A company-managed project with its create screens and issue counter."""
+    """A company-managed project with its create screens and issue counter.
+
+    Jira's chain, as the admin endpoints walk it: the project's issue type screen scheme
+    (``scheme_id``) maps each issue type (or ``default``) to a screen scheme (``mapping``),
+    whose ``create`` screen (else its ``default`` one) is ``screens[type id]``. The other
+    operations show ``default_screen``. A team-managed project has no schemes at all."""
 
     id: str
     key: str
@@ -204,10 +229,39 @@ class Project:
     issue_type_ids: list[str] = field(default_factory=lambda: [t.id for t in ISSUE_TYPES])
     screens: dict[str, Screen] = field(default_factory=dict)
     counter: int = 0
+    team_managed: bool = False
+    default_screen: Screen = field(default_factory=Screen)
+    mapping: dict[str, ScreenScheme] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for type_id in self.issue_type_ids:
-            self.screens.setdefault(type_id, Screen())
+        # Ids unique across projects: screens 1000+, screen schemes 2000+, 10 per project.
+        base = 10 * (int(self.id) - 10000)
+        self.default_screen.id = 1000 + base
+        self.default_screen.name = f"{self.key}: Default Screen"
+        self.default_screen.tab_id = 10 * self.default_screen.id + 1
+        for index, type_id in enumerate(self.issue_type_ids, start=1):
+            screen = self.screens.setdefault(type_id, Screen())
+            type_name = next((t.name for t in ISSUE_TYPES if t.id == type_id), type_id)
+            screen.id, screen.tab_id = 1000 + base + index, 10 * (1000 + base + index) + 1
+            screen.name = f"{self.key}: {type_name} Create Screen"
+            own = type_id != DEFAULT_MAPPED_TYPE
+            screens = {"default": self.default_screen.id, "create": screen.id}
+            scheme = ScreenScheme(
+                2000 + base + index,
+                f"{self.key}: {type_name} Screen Scheme",
+                screens if own else {"default": screen.id},
+            )
+            self.mapping[type_id if own else "default"] = scheme
+        if "default" not in self.mapping and self.mapping:  # Jira's mapping always has one
+            self.mapping["default"] = next(iter(self.mapping.values()))
+
+    @property
+    def scheme_id(self) -> int:
+        """The id of the project's issue type screen scheme."""
+        return 3000 + int(self.id) - 10000
+
+    def all_screens(self) -> list[Screen]:
+        return [self.default_screen, *self.screens.values()]
 
 
 def default_fields() -> list[FieldDef]:
@@ -252,6 +306,26 @@ class Site:
 
     def field(self, field_id: str) -> FieldDef | None:
         return next((f for f in self.fields if f.id == field_id), None)
+
+    def screen(self, screen_id: str) -> Screen | None:
+        """Any project's screen by id (a create screen or a default screen)."""
+        screens = (s for p in self.projects.values() for s in p.all_screens())
+        return next((s for s in screens if str(s.id) == screen_id), None)
+
+    def add_custom_field(self, name: str, kind: str, *, searchable: bool) -> FieldDef:
+        """A new custom field with the next free id, on no screen yet (as Jira creates it)."""
+        ids = [f.custom_id or 0 for f in self.fields]
+        array = kind == CF_TYPE + "labels"
+        created = FieldDef(
+            id=f"customfield_{max([*ids, NEW_FIELD_IDS - 1]) + 1}",
+            name=name,
+            schema_type="array" if array else "string",
+            custom=kind,
+            items="string" if array else None,
+            searchable=searchable,
+        )
+        self.fields.append(created)
+        return created
 
     def fields_named(self, name: str) -> list[FieldDef]:
         """Every field whose name or clause name matches (JQL: case-insensitive)."""

@@ -50,6 +50,9 @@ class JiraSandboxSettings:
     display_name: str = "kt-jira bot"
     public_url: str | None = None
     seed: int = 0
+    # The bot has the "Administer Jira" global permission; False: the field and screen admin
+    # endpoints refuse it (403, or 400 where Cloud's spec says so for POST /field).
+    admin: bool = True
     # A Service Management site: its SLAs by name with goal seconds (``jsm``); empty: none.
     jsm_slas: tuple[tuple[str, float], ...] = ()
 
