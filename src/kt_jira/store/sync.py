@@ -54,7 +54,8 @@ class Sync:
         """Record a verified Jira delivery; enqueue ``job`` (plus ``escalation_id``) only when
         the issue is linked, else record it as ignored. Duplicates as in ``deliveries.ingest``."""
         event_key, event_type = deliveries.fit_key(event_key), deliveries.fit_type(event_type)
-        async with self._db.write() as conn:
+
+        async def work(conn: AsyncConnection) -> IngestOutcome:
             escalation_id = await _linked_escalation(conn, issue_id=issue_id, labels=labels)
             if escalation_id is None or job is None:
                 row_id = await deliveries.insert(
@@ -86,12 +87,14 @@ class Sync:
             enqueued = await deliveries.enqueue_accepted(
                 conn, delivery, row_id, event_type=event_type, jobs=[bound]
             )
-        return IngestOutcome(
-            outcome=Outcome.ACCEPTED,
-            delivery_row_id=row_id,
-            delivery_id=delivery.delivery_id,
-            enqueued=enqueued,
-        )
+            return IngestOutcome(
+                outcome=Outcome.ACCEPTED,
+                delivery_row_id=row_id,
+                delivery_id=delivery.delivery_id,
+                enqueued=enqueued,
+            )
+
+        return await self._db.group.run(work)  # shared with the other deliveries waiting
 
     async def apply_inbound(
         self, escalation_id: str, change: InboundChange, *, now: datetime
