@@ -125,7 +125,7 @@ async def test_the_worker_handler_leaves_a_margin_before_the_timeout(function: F
 @pytest.mark.parametrize(
     ("config", "expected"),
     [
-        ("database_url: sqlite:///tmp/kt-jira.db\n", "PostgreSQL"),
+        ("database_url: sqlite:///kt-jira.db\n", "PostgreSQL"),
         (None, "KT_JIRA_CONFIG is not set"),
     ],
     ids=["sqlite", "no-config"],
