@@ -135,7 +135,7 @@ class Bridge:
     ) -> AsyncIterator[Bridge]:
         for warning in check_startup(settings):
             log.warning("config.warning", message=warning)
-        async with open_store(settings.database_url) as store:
+        async with open_store(settings.database_url, password=settings.database_password) as store:
             await _prepare_schema(store, settings, migrate)
             metrics = Metrics()
             async with (

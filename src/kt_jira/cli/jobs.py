@@ -20,6 +20,7 @@ from kt_jira.cli.common import (
     out,
     run_async,
 )
+from kt_jira.config.models import Settings
 from kt_jira.store import Job
 
 HEADER = ("id", "kind", "key", "status", "attempts", "last error")
@@ -44,7 +45,7 @@ def jobs_list(
     output: FormatOption = "table",
 ) -> None:
     """List jobs, newest first, with their last error."""
-    jobs = _list(load_config(config).database_url, status=status, limit=limit)
+    jobs = _list(load_config(config), status=status, limit=limit)
     if output == "json":
         typer.echo(json.dumps([job_json(job) for job in jobs], indent=2))
         return
@@ -81,7 +82,7 @@ def jobs_show(
     async def go() -> Job | None:
         from kt_jira.store import open_store
 
-        async with open_store(settings.database_url) as store:
+        async with open_store(settings.database_url, password=settings.database_password) as store:
             return await store.queue.get(job_id)
 
     job = run_async(go())
@@ -109,7 +110,7 @@ def jobs_replay(
     Replaying all of them in a terminal asks first (``--yes`` does not); scripts are not asked.
     """
     settings = load_config(config)
-    dead = [j for j in _list(settings.database_url, status="dead", limit=10_000)
+    dead = [j for j in _list(settings, status="dead", limit=10_000)
             if job_id is None or j.id == job_id]  # fmt: skip
     if dry_run:
         for job in dead:
@@ -122,17 +123,17 @@ def jobs_replay(
     async def go() -> int:
         from kt_jira.store import open_store
 
-        async with open_store(settings.database_url) as store:
+        async with open_store(settings.database_url, password=settings.database_password) as store:
             return await store.queue.replay_dead(job_id=job_id, now=datetime.now(UTC))
 
     out.print(f"requeued {run_async(go())} job(s)")
 
 
-def _list(database_url: str, *, status: str | None, limit: int) -> list[Job]:
+def _list(settings: Settings, *, status: str | None, limit: int) -> list[Job]:
     async def go() -> list[Job]:
         from kt_jira.store import open_store
 
-        async with open_store(database_url) as store:
+        async with open_store(settings.database_url, password=settings.database_password) as store:
             return list(await store.queue.list(status=status, limit=limit))
 
     return run_async(go())

@@ -64,7 +64,7 @@ def prune(
         )
         raise typer.Exit(2)
     cutoff = datetime.now(UTC) - age
-    counts = run_async(_prune(settings.database_url, cutoff=cutoff, dry_run=dry_run))
+    counts = run_async(_prune(settings, cutoff=cutoff, dry_run=dry_run))
     if output == "json":
         typer.echo(json.dumps({"cutoff": cutoff.isoformat(), "dry_run": dry_run, **counts}))
         return
@@ -74,11 +74,11 @@ def prune(
         out.print(f"  {kind:<12} {number}", highlight=False)
 
 
-async def _prune(database_url: str, *, cutoff: datetime, dry_run: bool) -> dict[str, int]:
+async def _prune(settings: Settings, *, cutoff: datetime, dry_run: bool) -> dict[str, int]:
     from kt_jira.store import open_store
     from kt_jira.store.retention import KINDS
 
-    async with open_store(database_url) as store:
+    async with open_store(settings.database_url, password=settings.database_password) as store:
         totals = {kind: await store.retention.count(kind, cutoff=cutoff) for kind in KINDS}
         if dry_run:
             return totals

@@ -32,7 +32,7 @@ def reconcile(
         from kt_jira.reconcile.view import RichProgress
         from kt_jira.store import open_store
 
-        async with open_store(settings.database_url) as store:
+        async with open_store(settings.database_url, password=settings.database_password) as store:
             # A dry run must not even record a Jira pause in the database.
             pause = MemoryPauseStore() if dry_run else store.pauses
             async with (

@@ -43,7 +43,7 @@ def report(
     async def go() -> Report:
         from kt_jira.store import open_store
 
-        async with open_store(settings.database_url) as store:
+        async with open_store(settings.database_url, password=settings.database_password) as store:
             return await load_report(
                 store, settings, since=span, now=datetime.now(UTC), project=project
             )

@@ -47,7 +47,7 @@ def migrate(config: ConfigOption) -> None:
     async def go() -> tuple[str | None, str]:
         from kt_jira.store import open_store
 
-        async with open_store(settings.database_url) as store:
+        async with open_store(settings.database_url, password=settings.database_password) as store:
             before, _ = await store.db.migration_status()
             await store.db.migrate()
             after, _ = await store.db.migration_status()

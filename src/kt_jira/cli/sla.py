@@ -49,7 +49,7 @@ def sla_ls(
         from kt_jira.store import open_store
 
         rows: list[SlaClockRow] = []
-        async with open_store(settings.database_url) as store:
+        async with open_store(settings.database_url, password=settings.database_password) as store:
             after = ""
             while len(rows) < limit and (
                 page := await store.sla.clocks(after=after, settled=everything)

@@ -88,7 +88,7 @@ async def run_doctor(
     from kt_jira.commands.doctor_sites import jira_checks, keeptrusts_checks
 
     checks = [_config_check(settings, config_path)]
-    async with open_store(settings.database_url) as store:
+    async with open_store(settings.database_url, password=settings.database_password) as store:
         database = await _database_checks(store, settings, config_path)
         checks += database
         url = public_url or settings.server.public_url

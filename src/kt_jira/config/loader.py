@@ -121,9 +121,12 @@ def _apply_env(data: dict[str, Any], environ: Mapping[str, str]) -> None:
 
 
 def _label_secrets(settings: Settings) -> None:
-    """Tell each secret where it came from, so errors about it name the key."""
+    """Tell each secret where it came from, so errors about it name the key, and how long an
+    ``ssm:`` value lasts (``secrets.ssm_ttl``)."""
+    ttl = settings.secrets.ssm_ttl_seconds
     for where, secret in iter_secrets(settings):
         secret.where = where
+        secret.ttl = ttl
 
 
 def inline_secrets(settings: Settings) -> list[str]:

@@ -11,11 +11,13 @@ import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -25,7 +27,8 @@ from kt_jira.config.rules import Rule as Rule
 from kt_jira.config.rules import RuleMatch as RuleMatch
 from kt_jira.config.rules import RuleSet as RuleSet
 from kt_jira.config.rules import Templates as Templates
-from kt_jira.config.secrets import Secret
+from kt_jira.config.secrets import Secret, SecretRef
+from kt_jira.config.sla import Duration
 from kt_jira.config.sla import FeedbackSettings as FeedbackSettings
 from kt_jira.config.sla import SlaSettings as SlaSettings
 from kt_jira.tickets.calendar import BusinessCalendar
@@ -253,6 +256,17 @@ class SyncSettings(Strict):
     pending_create_retry_seconds: float = Field(5.0, gt=0)
 
 
+class SecretsSettings(Strict):
+    """How secret references resolve (``config.secrets``)."""
+
+    # How long an ssm: value is used before it is fetched again (rotation without a restart).
+    ssm_ttl: Duration = "5m"
+
+    @property
+    def ssm_ttl_seconds(self) -> float:
+        return parse_duration(self.ssm_ttl).total_seconds()
+
+
 @dataclass(frozen=True, kw_only=True)
 class Content:
     """What decides a ticket's content: all ``tickets.rules.decide`` may read of the config."""
@@ -271,6 +285,9 @@ class Content:
 
 class Settings(Strict):
     database_url: str = "sqlite:///kt-jira.db"
+    # The PostgreSQL password as a secret reference, for a database_url that carries none.
+    database_password: Secret | None = None
+    secrets: SecretsSettings = SecretsSettings()
     server: ServerSettings = ServerSettings()
     keeptrusts: KeeptrustsSettings = KeeptrustsSettings()
     jira: JiraSettings = JiraSettings()
@@ -283,6 +300,19 @@ class Settings(Strict):
     templates: Templates = Templates()
     sla: SlaSettings = SlaSettings()
     feedback: FeedbackSettings = FeedbackSettings()
+
+    @field_validator("database_password")
+    @classmethod
+    def _one_password(cls, value: SecretRef | None, info: ValidationInfo) -> SecretRef | None:
+        url = urlsplit(str(info.data.get("database_url", "")))
+        if value is not None and url.scheme.startswith("sqlite"):
+            raise ValueError("database_url is SQLite, which takes no password; remove this key")
+        if value is not None and url.password is not None:
+            raise ValueError(
+                "database_url already carries a password: remove it from database_url and keep "
+                "it only here"
+            )
+        return value
 
     @model_validator(mode="after")
     def _calendars_exist(self) -> Settings:

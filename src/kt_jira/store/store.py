@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from kt_jira.config.secrets import SecretRef
 from kt_jira.store import engine
 from kt_jira.store.audit import Audit
 from kt_jira.store.counts import Counts
@@ -29,9 +30,16 @@ from kt_jira.store.sync import Sync
 
 
 @asynccontextmanager
-async def open_store(database_url: str) -> AsyncIterator[Store]:
-    """Open an engine for ``database_url`` and dispose of it on exit; does not migrate."""
+async def open_store(
+    database_url: str, *, password: SecretRef | None = None
+) -> AsyncIterator[Store]:
+    """Open an engine for ``database_url`` and dispose of it on exit; does not migrate.
+
+    ``password`` (``database_password``) is revealed once, here, into the engine's URL, whose
+    repr and string hide it."""
     url = engine.normalise_url(database_url)
+    if password is not None:
+        url = url.set(password=password.reveal())
     sa_engine = engine.create_engine(url)
     try:
         yield Store(Database(sa_engine, url=url))

@@ -142,16 +142,21 @@ class AdminGate:
     settings: Settings
     clock: Callable[[], datetime]
     failure_delay: float = FAILURE_DELAY
-    _keys: SessionKeys | None = field(default=None, init=False, repr=False)
+    _keys: tuple[str, SessionKeys] | None = field(default=None, init=False, repr=False)
     _warned: bool = field(default=False, init=False)
     _failures: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
     _once: set[str] = field(default_factory=set, init=False, repr=False)
 
     def keys(self) -> SessionKeys | None:
-        """The session keys of the admin token; ``None`` while the admin paths are disabled."""
-        if self._keys is None and (token := admin_token(self.settings)) is not None:
-            self._keys = SessionKeys(token)
-        return self._keys
+        """The session keys of the admin token as it is now (read per request, so a rotated
+        ``file:`` or ``ssm:`` token counts without a restart and ends the old sessions);
+        ``None`` while the admin paths are disabled."""
+        token = admin_token(self.settings)
+        if token is None:
+            return None
+        if self._keys is None or self._keys[0] != token:
+            self._keys = (token, SessionKeys(token))
+        return self._keys[1]
 
     def guard(self, endpoint: AdminEndpoint) -> Callable[[Request], Awaitable[Response]]:
         """``endpoint`` behind the gate: it runs only for an admitted request, with its

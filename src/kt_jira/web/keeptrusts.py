@@ -7,10 +7,9 @@ inspected and replayed; a good one is recorded with its escalation and jobs in o
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cached_property
 
 import structlog
 from starlette.requests import Request
@@ -28,8 +27,11 @@ from kt_jira.web.body import BodyTooLarge, read_limited
 log = structlog.get_logger("kt_jira.web")
 
 
-def keeptrusts_verifier(webhook: KeeptrustsWebhookSettings) -> Verifier:
-    """The verifier for ``keeptrusts.webhook``; ``ConfigError`` naming the key of a bad secret."""
+def keeptrusts_verifier(
+    webhook: KeeptrustsWebhookSettings, secrets: Sequence[str] | None = None
+) -> Verifier:
+    """The verifier for ``keeptrusts.webhook`` (with its secrets as revealed, or ``secrets``
+    already revealed from them); ``ConfigError`` naming the key of a bad secret."""
     sig = webhook.signature
     scheme = SignatureScheme(
         kind=sig.scheme,
@@ -39,7 +41,8 @@ def keeptrusts_verifier(webhook: KeeptrustsWebhookSettings) -> Verifier:
         tolerance_seconds=sig.tolerance_seconds,
         id_header=sig.delivery_id_header,
     )
-    secrets = [secret.reveal() for secret in webhook.secrets]
+    if secrets is None:
+        secrets = [secret.reveal() for secret in webhook.secrets]
     try:
         return Verifier(scheme, tuple(secrets))
     except SecretFormatError as exc:
@@ -57,11 +60,18 @@ class KeeptrustsIntake:
     metrics: Metrics
     on_enqueue: Callable[[], None]
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    _built: tuple[tuple[str, ...], Verifier] | None = field(default=None, init=False, repr=False)
 
-    @cached_property
+    @property
     def verifier(self) -> Verifier:
-        """Built on first use (``serve`` checks it at start-up), then kept."""
-        return keeptrusts_verifier(self.settings.keeptrusts.webhook)
+        """The verifier of the secrets as they are now: built again when a revealed value
+        changes (a rotated ``file:`` or ``ssm:`` secret), else kept. Revealing is cheap (a
+        cached value, a stat for ``file:``, a TTL for ``ssm:``), so this runs per request."""
+        webhook = self.settings.keeptrusts.webhook
+        secrets = tuple(secret.reveal() for secret in webhook.secrets)
+        if self._built is None or self._built[0] != secrets:
+            self._built = (secrets, keeptrusts_verifier(webhook, secrets))
+        return self._built[1]
 
     async def handle(self, request: Request) -> JSONResponse:
         started = time.perf_counter()
@@ -83,7 +93,16 @@ class KeeptrustsIntake:
                 problem(413, f"body exceeds {self.settings.server.max_body_bytes} bytes"),
             )
         try:
-            delivery = self.verifier.verify(
+            verifier = self.verifier
+        except ConfigError as exc:
+            # A secret that cannot be read now (a file mid-replacement, a new one SSM refuses):
+            # nothing is stored, and a 503 makes the sender retry rather than give up.
+            log.error("webhook.secrets_unreadable", source="keeptrusts", error=str(exc))
+            return self._count(
+                "unavailable", problem(503, "the webhook secrets cannot be read; retry later")
+            )
+        try:
+            delivery = verifier.verify(
                 source="keeptrusts",
                 body=body,
                 headers=request.headers,

@@ -144,3 +144,33 @@ def test_a_file_secret_is_read_again_when_the_file_changes(tmp_path: Path) -> No
     secret.write_text("second\n")
     os.utime(secret, ns=(secret.stat().st_atime_ns, secret.stat().st_mtime_ns + 1_000_000))
     assert token.reveal() == "second"
+
+
+@pytest.mark.parametrize(
+    ("url", "names"),
+    [
+        ("postgresql+psycopg://kt:pw-in-url@db/kt", "database_url already carries a password"),
+        ("sqlite:///kt-jira.db", "database_url is SQLite"),
+    ],
+)
+def test_database_password_beside_a_url_that_cannot_take_it_is_refused(
+    tmp_path: Path, url: str, names: str
+) -> None:
+    """database_password with a URL that has its own password (or is SQLite) fails at load,
+    naming both keys and never echoing the URL's password."""
+    path = _write(tmp_path, f"database_url: '{url}'\ndatabase_password: env:KT_DB_PASSWORD\n")
+    with pytest.raises(ConfigError, match=r"database_password: ") as caught:
+        load_settings(path, environ={})
+    assert names in str(caught.value)
+    assert "pw-in-url" not in str(caught.value)
+
+
+def test_database_password_is_a_secret_reference(tmp_path: Path) -> None:
+    """database_password beside a URL without one loads as a reference, resolved on use."""
+    path = _write(
+        tmp_path,
+        "database_url: postgresql+psycopg://kt@db/kt\ndatabase_password: env:KT_DB_PASSWORD\n",
+    )
+    password = load_settings(path, environ={}).database_password
+    assert password is not None
+    assert (password.reference, password.where) == ("env:KT_DB_PASSWORD", "database_password")
