@@ -20,6 +20,8 @@ from pydantic import (
     model_validator,
 )
 
+from kt_jira.config.network import Network
+from kt_jira.config.oauth import JiraOAuth as JiraOAuth
 from kt_jira.config.rules import Categories as Categories  # re-exported: part of the tree
 from kt_jira.config.rules import Rule as Rule
 from kt_jira.config.rules import RuleMatch as RuleMatch
@@ -62,7 +64,7 @@ class KeeptrustsWebhookSettings(Strict):
     signature: SignatureSettings = SignatureSettings()
 
 
-class KeeptrustsSettings(Strict):
+class KeeptrustsSettings(Strict, Network):
     api_url: str = "https://api.keeptrusts.com"
     api_token: Secret | None = None
     console_url: str = "https://console.keeptrusts.com"
@@ -137,12 +139,14 @@ class CorrelationSettings(Strict):
         return self
 
 
-class JiraSettings(Strict):
+class JiraSettings(Strict, Network):
     url: str = "https://example.atlassian.net"
     flavor: Literal["cloud", "datacenter"] = "cloud"
     email: str | None = None
     api_token: Secret | None = None
     pat: Secret | None = None
+    # A service account's OAuth 2.0 client credentials, instead of email + api_token or pat.
+    oauth: JiraOAuth | None = None
     project: str = Field("AIGOV", min_length=1, max_length=255)
     webhook_secret: Secret | None = None
     # Extra secrets accepted too, for rotation (the old and the new one, for a while).
@@ -163,6 +167,22 @@ class JiraSettings(Strict):
     def browse_url(self, key: str) -> str:
         """The issue's page for people: ``<url>/browse/<KEY>``."""
         return f"{self.url.rstrip('/')}/browse/{key}"
+
+    @model_validator(mode="after")
+    def _one_way_to_log_in(self) -> JiraSettings:
+        if self.oauth is None:
+            return self
+        others = [f"jira.{k}" for k in ("email", "api_token", "pat") if getattr(self, k)]
+        if others:
+            raise ValueError(
+                f"jira.oauth replaces {' and '.join(others)}: remove {' and '.join(others)} "
+                "(or jira.oauth); the bridge logs in one way"
+            )
+        if self.flavor == "datacenter" and self.oauth.api_url is not None:
+            raise ValueError(
+                "jira.oauth.api_url is the Cloud API gateway; remove it on Data Center"
+            )
+        return self
 
     @model_validator(mode="after")
     def _marker_is_comparable(self) -> JiraSettings:

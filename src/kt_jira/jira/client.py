@@ -18,8 +18,8 @@ import structlog
 
 from kt_jira.config.models import JiraSettings
 from kt_jira.errors import KtJiraError, UncertainOutcome
-from kt_jira.http import HttpSession, outbound_client
-from kt_jira.jira.auth import auth_for
+from kt_jira.http import HttpSession
+from kt_jira.jira.auth import connect
 from kt_jira.jira.failures import status_error, transport_error, undecodable
 from kt_jira.jira.gate import RequestGate
 from kt_jira.jira.models import (
@@ -31,6 +31,7 @@ from kt_jira.jira.models import (
     SearchPage,
     Transition,
 )
+from kt_jira.jira.oauth import use_gateway
 from kt_jira.jira.pause import PauseStore, WallClock, utc_now
 from kt_jira.jira.ratelimit import PRIORITY_CREATE, PRIORITY_DEFAULT, RateLimiter
 from kt_jira.metrics import Metrics
@@ -57,7 +58,7 @@ class JiraClient(HttpSession):
     """Talks to one Jira site; open it with ``async with JiraClient(...) as jira:``.
 
     ``transport`` is the test seam (``httpx.MockTransport``, or none for the network). ``now``
-    and ``sleep`` drive the pause; tests may inject fakes.
+    and ``sleep`` drive the pause (and an OAuth token's expiry); tests may inject fakes.
     """
 
     # Page size for startAt/maxResults endpoints; Jira refuses more than 200.
@@ -83,15 +84,14 @@ class JiraClient(HttpSession):
         self.limiter = limiter or RateLimiter(settings.max_requests_per_second, burst=1)
         self.gate = RequestGate(pause, self.limiter, name=PAUSE_NAME, now=now, sleep=sleep)
         self._transport = transport
+        self._now = now
         self._http: httpx.AsyncClient | None = None
 
     def _connect(self) -> httpx.AsyncClient:
-        return outbound_client(
-            base_url=self.settings.url,
-            timeout_seconds=self.settings.timeout_seconds,
-            transport=self._transport,
-            auth=auth_for(self.settings),
-        )
+        return connect(self.settings, transport=self._transport, now=self._now)
+
+    async def _opened(self, http: httpx.AsyncClient) -> None:
+        await use_gateway(http, self.settings)  # Cloud with OAuth: calls go to the API gateway
 
     # -- endpoints -------------------------------------------------------------------------
 
@@ -237,8 +237,6 @@ class JiraClient(HttpSession):
         }
         await self._request("POST", "/issueLink", json=body, idempotent=True)
 
-    # -- the boundary ----------------------------------------------------------------------
-
     # -- admin webhooks (need *Administer Jira*; the path differs on Data Center) ----------
 
     async def webhooks(self) -> list[dict[str, Any]]:
@@ -258,6 +256,8 @@ class JiraClient(HttpSession):
     @property
     def webhooks_path(self) -> str:
         return WEBHOOKS_PATH[self.settings.flavor]
+
+    # -- the boundary ----------------------------------------------------------------------
 
     async def _pages(self, path: str, *, keys: Sequence[str]) -> list[dict[str, Any]]:
         """Follow startAt/maxResults pages until ``total`` (or a short page) says done."""
