@@ -7,6 +7,7 @@ Keeptrusts: the API token, and the webhook for the bridge's URL. It only reads.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -60,23 +61,36 @@ _TODO_CATEGORY = 2  # statusCategory id of "To Do" (key "new"), the same on ever
 
 async def jira_checks(settings: Settings, *, config: Path, public_url: str | None) -> list[Check]:
     """Login, the rules against the create screens, the workflow and the admin webhook."""
-    try:
-        async with JiraClient(settings.jira, pause=MemoryPauseStore()) as jira:
-            login = await _login(jira, settings)
-            if not login.ok:
-                return [login, *(skip(n, "Jira login failed (see above)") for n in _AFTER_LOGIN)]
-            report = await check_online(settings, jira)
-            checks = [login, *_rule_checks(report, config)]
-            project = settings.jira.project
-            if any(p.message.startswith(f"project {project} ") for p in report.problems):
-                checks.append(skip("jira workflow", f"project {project} is not usable (above)"))
-            else:
-                checks.append(await _workflow(jira, settings))
-            checks.append(await _jira_webhook(jira, config, public_url))
-            return checks
-    except ConfigError as exc:  # no credentials to open the client with
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            jira = await stack.enter_async_context(
+                JiraClient(settings.jira, pause=MemoryPauseStore())
+            )
+        except KtJiraError as exc:  # no credentials, or (Cloud OAuth) no cloud id for jira.url
+            failed, why = _not_opened(exc, settings)
+            return [failed, *(skip(n, why) for n in _AFTER_LOGIN)]
+        login = await _login(jira, settings)
+        if not login.ok:
+            return [login, *(skip(n, "Jira login failed (see above)") for n in _AFTER_LOGIN)]
+        report = await check_online(settings, jira)
+        checks = [login, *_rule_checks(report, config)]
+        project = settings.jira.project
+        if any(p.message.startswith(f"project {project} ") for p in report.problems):
+            checks.append(skip("jira workflow", f"project {project} is not usable (above)"))
+        else:
+            checks.append(await _workflow(jira, settings))
+        checks.append(await _jira_webhook(jira, config, public_url))
+        return checks
+
+
+def _not_opened(exc: KtJiraError, settings: Settings) -> tuple[Check, str]:
+    """The failed login when the client could not even open, and why the rest is skipped."""
+    if isinstance(exc, ConfigError):
         failed = Check(name="jira auth", ok=False, detail=str(exc), fix="set the Jira credentials")
-        return [failed, *(skip(n, "no Jira credentials") for n in _AFTER_LOGIN)]
+        return failed, "no Jira credentials"
+    fix = f"check jira.url ({settings.jira.url}) and that this host can reach it"
+    failed = Check(name="jira auth", ok=False, detail=str(exc), fix=fix)
+    return failed, "Jira could not be reached (see above)"
 
 
 async def _login(jira: JiraClient, settings: Settings) -> Check:
@@ -86,25 +100,37 @@ async def _login(jira: JiraClient, settings: Settings) -> Check:
     except PermanentError as exc:
         if exc.status != 401:
             fix = "check jira.url and the bot account (is it active, may it use the REST API?)"
+            if settings.jira.oauth is not None:
+                fix = "check jira.url, jira.oauth.token_url and the service account"
             return Check(name="jira auth", ok=False, detail=str(exc), fix=fix)
-        if settings.jira.flavor == "datacenter":
-            fix = (
-                "the personal access token is wrong or expired: create a new one (your Jira "
-                "profile → Personal Access Tokens) and set jira.pat"
-            )
-        else:
-            fix = (
-                "the API token is wrong or expired: create a new one at id.atlassian.com → "
-                f"Security → API tokens (signed in as {settings.jira.email}) and set "
-                "jira.api_token"
-            )
         said = str(exc).split("; ")[0]
-        return Check(name="jira auth", ok=False, detail=f"{url}: {said}", fix=fix)
+        return Check(name="jira auth", ok=False, detail=f"{url}: {said}", fix=_login_fix(settings))
     except KtJiraError as exc:
         fix = "check jira.url and that this host can reach Jira"
         return Check(name="jira auth", ok=False, detail=f"cannot use {url}: {exc}", fix=fix)
     who = me.display_name or me.account_id
     return Check(name="jira auth", ok=True, detail=f"logged in at {url} as {who}")
+
+
+def _login_fix(settings: Settings) -> str:
+    """What to do about a 401, for the way the bridge logs in."""
+    if settings.jira.oauth is not None:
+        return (
+            "the service account's OAuth 2.0 credential was refused, or its token may not use "
+            "Jira: create a new credential (Cloud: admin.atlassian.com → Directory → Service "
+            "accounts → Create credentials → OAuth 2.0; Data Center: the service account in "
+            "Jira administration), set jira.oauth.client_id and jira.oauth.client_secret, and "
+            "give it the scopes the bridge needs (jira.oauth.scopes)"
+        )
+    if settings.jira.flavor == "datacenter":
+        return (
+            "the personal access token is wrong or expired: create a new one (your Jira "
+            "profile → Personal Access Tokens) and set jira.pat"
+        )
+    return (
+        "the API token is wrong or expired: create a new one at id.atlassian.com → "
+        f"Security → API tokens (signed in as {settings.jira.email}) and set jira.api_token"
+    )
 
 
 def _rule_checks(report: OnlineReport, config: Path) -> list[Check]:

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from kt_jira.config.models import ENV_PREFIX, Settings
+from kt_jira.config.network import ProxyUrl
 from kt_jira.config.secrets import SecretRef
 from kt_jira.errors import ConfigError
 
@@ -146,6 +147,9 @@ def iter_secrets(settings: Settings) -> list[tuple[str, SecretRef]]:
 def _walk(value: object, path: str) -> Iterator[tuple[str, SecretRef]]:
     if isinstance(value, SecretRef):
         yield path, value
+    elif isinstance(value, ProxyUrl):
+        if value.secret is not None:  # a proxy URL with credentials, kept out of the file
+            yield path, value.secret
     elif isinstance(value, BaseModel):
         for name in type(value).model_fields:
             yield from _walk(getattr(value, name), f"{path}.{name}" if path else name)

@@ -22,6 +22,7 @@ from pydantic import (
     field_validator,
 )
 
+from kt_jira.config.network import Network
 from kt_jira.config.secrets import Secret
 from kt_jira.tickets.calendar import BusinessCalendar, parse_days, parse_hours
 from kt_jira.tickets.sla import parse_duration
@@ -101,7 +102,7 @@ class SlackNotify(_Strict):
     channel: str | None = None  # the guide's "#ai-critical"; most webhooks fix their channel
 
 
-class NotifySettings(_Strict):
+class NotifySettings(_Strict, Network):
     webhook: WebhookNotify | None = None
     slack: SlackNotify | None = None
     # Which events notify: breaches always do when a channel is set; at-risk warnings opt in.

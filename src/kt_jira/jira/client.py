@@ -43,7 +43,7 @@ class JiraClient(JiraAdmin):
     """Talks to one Jira site; open it with ``async with JiraClient(...) as jira:``.
 
     ``transport`` is the test seam (``httpx.MockTransport``, or none for the network). ``now``
-    and ``sleep`` drive the pause; tests may inject fakes.
+    and ``sleep`` drive the pause (and an OAuth token's expiry); tests may inject fakes.
     """
 
     # -- endpoints -------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from kt_jira.errors import (
     RetryableError,
     UncertainOutcome,
 )
+from kt_jira.http import certificate_problem
 
 # Failures where the request never left this process.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
@@ -25,8 +26,8 @@ _OUR_FAULT = (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.TooMany
 
 _ADVICE = {
     400: "fix the rule or the project configuration it names, then replay the job",
-    401: "Jira did not accept the credentials: check jira.email and jira.api_token (Cloud) "
-    "or jira.pat (Data Center), and whether the token has expired",
+    401: "Jira did not accept the credentials: check jira.email and jira.api_token (Cloud), "
+    "jira.pat (Data Center) or jira.oauth (a service account), and whether the token has expired",
     403: "the bot account lacks a permission: grant it 'Browse projects' and 'Create issues' "
     "(and 'Transition issues', 'Add comments' for sync; 'Edit issues', 'Assign issues' and "
     "'Link issues' for labels, assignment and links) in the project's permission scheme",
@@ -43,6 +44,18 @@ _UNCERTAIN = "the write may have been applied, so it must not be repeated withou
 
 def transport_error(exc: httpx.HTTPError, *, what: str, idempotent: bool) -> KtJiraError:
     kind = type(exc).__name__
+    untrusted = certificate_problem(exc)
+    if untrusted is not None:
+        return PermanentError(
+            f"cannot send {what}: Jira's TLS certificate is not trusted ({untrusted}); set "
+            "jira.ca_bundle to the PEM file of the CA that signs it (e.g. a TLS-inspecting "
+            "proxy's CA), or check jira.url"
+        )
+    if isinstance(exc, httpx.ProxyError):
+        return RetryableError(
+            f"the proxy refused {what} ({kind}: {exc}); the request was not sent. Check "
+            "jira.proxy (its URL and credentials); it will be retried"
+        )
     if isinstance(exc, _NOT_SENT):
         return RetryableError(
             f"could not reach Jira for {what} ({kind}: {exc}); the request was not sent. "

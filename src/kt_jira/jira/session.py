@@ -19,10 +19,11 @@ import structlog
 
 from kt_jira.config.models import JiraSettings
 from kt_jira.errors import KtJiraError
-from kt_jira.http import HttpSession, outbound_client
-from kt_jira.jira.auth import auth_for
+from kt_jira.http import HttpSession
+from kt_jira.jira.auth import connect
 from kt_jira.jira.failures import status_error, transport_error, undecodable
 from kt_jira.jira.gate import RequestGate
+from kt_jira.jira.oauth import use_gateway
 from kt_jira.jira.pause import PauseStore, WallClock, utc_now
 from kt_jira.jira.ratelimit import PRIORITY_DEFAULT, RateLimiter
 from kt_jira.metrics import Metrics
@@ -66,15 +67,14 @@ class JiraSession(HttpSession):
         self.limiter = limiter or RateLimiter(settings.max_requests_per_second, burst=1)
         self.gate = RequestGate(pause, self.limiter, name=PAUSE_NAME, now=now, sleep=sleep)
         self._transport = transport
+        self._now = now
         self._http: httpx.AsyncClient | None = None
 
     def _connect(self) -> httpx.AsyncClient:
-        return outbound_client(
-            base_url=self.settings.url,
-            timeout_seconds=self.settings.timeout_seconds,
-            transport=self._transport,
-            auth=auth_for(self.settings),
-        )
+        return connect(self.settings, transport=self._transport, now=self._now)
+
+    async def _opened(self, http: httpx.AsyncClient) -> None:
+        await use_gateway(http, self.settings)  # Cloud with OAuth: calls go to the API gateway
 
     async def _pages(
         self, path: str, *, keys: Sequence[str], query: dict[str, Any] | None = None

@@ -23,7 +23,7 @@ import structlog
 
 from kt_jira.config.models import KeeptrustsSettings
 from kt_jira.errors import ConfigError, KtJiraError, PermanentError, RateLimited, RetryableError
-from kt_jira.http import HttpSession, outbound_client
+from kt_jira.http import HttpSession, certificate_problem, outbound_client
 
 log = structlog.get_logger("kt_jira.keeptrusts")
 _ADVICE = {
@@ -58,6 +58,8 @@ class KeeptrustsClient(HttpSession):
             base_url=self.settings.api_url,
             timeout_seconds=self.settings.timeout_seconds,
             transport=self._transport,
+            proxy=self.settings.proxy,
+            ca_bundle=self.settings.ca_bundle,
         )
 
     async def resolve(
@@ -146,6 +148,13 @@ class KeeptrustsClient(HttpSession):
             )
         except httpx.HTTPError as exc:
             log.warning("keeptrusts.request_failed", request=what, error=type(exc).__name__)
+            untrusted = certificate_problem(exc)
+            if untrusted is not None:
+                raise PermanentError(
+                    f"cannot send {what}: the Keeptrusts API's TLS certificate is not trusted "
+                    f"({untrusted}); set keeptrusts.ca_bundle to the PEM file of the CA that "
+                    "signs it, or check keeptrusts.api_url"
+                ) from exc
             if isinstance(exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError):
                 raise PermanentError(
                     f"cannot send {what} ({type(exc).__name__}); check keeptrusts.api_url"

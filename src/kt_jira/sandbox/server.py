@@ -2,7 +2,9 @@
 
 `serve_app` runs uvicorn inside the current event loop; `serve_app_in_thread` runs it on its own
 loop in a thread, for tests that put the app beside a subprocess. Port 0 picks a free port and
-the yielded base URL carries the real one. Quiet by default; nothing happens at import.
+the yielded base URL carries the real one. `serve_app(..., certfile=PEM)` serves HTTPS with that
+certificate (and its key, in the same file or ``keyfile``), as a site behind an internal CA
+does. Quiet by default; nothing happens at import.
 """
 
 from __future__ import annotations
@@ -29,12 +31,14 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _url(host: str, sock: socket.socket) -> str:
+def _url(host: str, sock: socket.socket, scheme: str = "http") -> str:
     port = sock.getsockname()[1]
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
 
 
-def _config(app: ASGIApp, host: str, port: int, log_level: str) -> uvicorn.Config:
+def _config(
+    app: ASGIApp, host: str, port: int, log_level: str, **tls: str | None
+) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         host=host,
@@ -45,6 +49,8 @@ def _config(app: ASGIApp, host: str, port: int, log_level: str) -> uvicorn.Confi
         lifespan="off",
         ws="none",
         timeout_graceful_shutdown=1,
+        ssl_certfile=tls.get("certfile"),
+        ssl_keyfile=tls.get("keyfile"),
     )
 
 
@@ -74,17 +80,20 @@ async def serve_app(
     port: int = 0,
     log_level: str = "warning",
     grace: float = 1.0,
+    certfile: str | None = None,
+    keyfile: str | None = None,
 ) -> AsyncIterator[str]:
-    """Serve ``app`` on ``host:port`` in this event loop; yields the base URL."""
+    """Serve ``app`` on ``host:port`` in this event loop (HTTPS with ``certfile``); yields the
+    base URL."""
     sock = _bind(host, port)
-    config = _config(app, host, port, log_level)
+    config = _config(app, host, port, log_level, certfile=certfile, keyfile=keyfile)
     config.load()
     server = uvicorn.Server(config)
     server.lifespan = config.lifespan_class(config)
     try:
         await server.startup(sockets=[sock])
         await server.on_tick(0)  # sets the Date header like a running server
-        yield _url(host, sock)
+        yield _url(host, sock, "https" if certfile else "http")
     finally:
         if getattr(server, "servers", None) is not None:
             await _stop(server, grace)

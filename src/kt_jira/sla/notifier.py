@@ -36,7 +36,7 @@ from kt_jira.errors import (
     RetryableError,
     UncertainOutcome,
 )
-from kt_jira.http import HttpSession, outbound_client
+from kt_jira.http import HttpSession, certificate_problem, outbound_client
 from kt_jira.jira import retry_after_seconds
 from kt_jira.jobs import Kind
 from kt_jira.metrics import Metrics
@@ -110,7 +110,11 @@ class Notifier(HttpSession):
 
     def _connect(self) -> httpx.AsyncClient:
         return outbound_client(
-            base_url="", timeout_seconds=self.settings.timeout_seconds, transport=self.transport
+            base_url="",
+            timeout_seconds=self.settings.timeout_seconds,
+            transport=self.transport,
+            proxy=self.settings.proxy,
+            ca_bundle=self.settings.ca_bundle,
         )
 
     def table(self) -> dict[str, Handler]:
@@ -215,6 +219,13 @@ def _transport_error(exc: Exception, delivery: Delivery, url: str) -> KtJiraErro
     name, kind = _NAMES[delivery.channel], type(exc).__name__
     said = _scrub(str(exc), url)
     head = f"{name} ({delivery.where}): {kind}" + (f": {said}" if said else "")
+    untrusted = certificate_problem(exc)
+    if untrusted is not None:
+        return PermanentError(
+            f"{name} ({delivery.where}): its TLS certificate is not trusted "
+            f"({_scrub(untrusted, url)}); set sla.notify.ca_bundle to the PEM file of the CA "
+            "that signs it"
+        )
     if isinstance(exc, _NOT_SENT):
         return RetryableError(f"{head}; nothing was sent, it will be retried")
     if isinstance(exc, _OUR_FAULT):

@@ -20,6 +20,7 @@ from kt_jira.commands.setup import register_jira_webhook, register_keeptrusts
 from kt_jira.config.models import JiraSettings, Rule, Settings
 from kt_jira.config.secrets import SecretRef
 from kt_jira.sandbox import JiraSandbox, JiraSandboxSettings, serve_app
+from kt_jira.sandbox.jira.oauth import SandboxOAuth
 from tests.integration.reconcile.test_cli import kt_jira
 from tests.support.reconcile import WEBHOOK_SECRET, World, WorldFactory
 
@@ -133,6 +134,61 @@ async def test_a_wrong_data_center_token_points_at_the_personal_access_token() -
     assert "jira.pat" in auth.fix
     assert "old-pat-42" not in auth.detail + auth.fix
     assert all(c.skipped for c in checks[1:])
+
+
+def oauth_jira(url: str, secret: str, **extra: Any) -> JiraSettings:
+    """A service account's credential for a Cloud sandbox at ``url`` (its own token endpoint
+    and gateway)."""
+    oauth = {
+        "client_id": "doctor-sa",
+        "client_secret": SecretRef.literal(secret),
+        "token_url": f"{url}/oauth/token",
+        "api_url": url,
+    }
+    return JiraSettings(url=url, oauth=oauth, **extra)
+
+
+async def oauth_checks(url: str, secret: str) -> list[Check]:
+    """doctor's Jira checks for a service account with ``secret``."""
+    settings = Settings(jira=oauth_jira(url, secret))
+    return await jira_checks(settings, config=CONFIG, public_url=None)
+
+
+def failed_login(checks: list[Check]) -> Check:
+    """The failed login check, after asserting that every later Jira check was skipped."""
+    auth = checks[0]
+    assert (auth.name, auth.status) == ("jira auth", "failed")
+    assert all(c.skipped for c in checks[1:])
+    return auth
+
+
+async def test_a_refused_oauth_credential_points_at_the_client_secret() -> None:
+    """A service account whose secret the token endpoint refuses: the login fails with the
+    token endpoint's words and the way to a new credential in jira.oauth.client_secret; a
+    right one logs in through the gateway."""
+    credential = SandboxOAuth(client_id="doctor-sa", client_secret="right-secret-1")
+    sandbox = JiraSandbox(JiraSandboxSettings(oauth=credential))
+    async with serve_app(sandbox.app) as url:
+        auth = failed_login(await oauth_checks(url, "wrong-secret-2"))
+        right = await oauth_checks(url, "right-secret-1")
+    assert "invalid_client" in auth.detail
+    assert "jira.oauth.client_secret" in auth.fix
+    assert "Service accounts" in auth.fix
+    assert "wrong-secret-2" not in auth.detail + auth.fix
+    assert right[0].ok, right[0]
+    assert right[0].detail == f"logged in at {url} as {sandbox.settings.display_name}"
+    assert sandbox.oauth.gateway_requests > 0
+
+
+async def test_a_cloud_oauth_url_without_a_cloud_id_fails_the_login_naming_jira_url() -> None:
+    """jira.url that gives no cloud id (not a Cloud site): the client cannot open; the login
+    check says so and names jira.url; nothing else is tried."""
+    sandbox = JiraSandbox(JiraSandboxSettings(flavor="datacenter"))
+    async with serve_app(sandbox.app) as url:
+        auth = failed_login(await oauth_checks(url, "any-secret-3"))
+    assert "/_edge/tenant_info" in auth.detail
+    assert "jira.url" in auth.fix
+    assert sandbox.stats.total == 0
 
 
 async def test_a_field_off_the_create_screen_names_the_field_and_the_screen(

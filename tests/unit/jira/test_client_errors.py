@@ -45,7 +45,7 @@ def _assert_no_secret(error: BaseException) -> None:
     ("status", "advice"),
     [
         (400, "fix the rule"),
-        (401, "check jira.email and jira.api_token (Cloud) or jira.pat (Data Center)"),
+        (401, "check jira.email and jira.api_token (Cloud), jira.pat (Data Center) or jira.oauth"),
         (403, "'Browse projects' and 'Create issues'"),
         (404, "not visible to the bot account"),
         (409, "conflict"),

@@ -1,9 +1,11 @@
 """`JiraSandbox`: a stateful, strict Jira Cloud or Data Center simulator as a Starlette app.
 
 Every `/rest` request passes the same gate a real site applies (faults, Basic auth on Cloud or a
-Bearer PAT on Data Center, burst rate limit, JSON parsing, the optional contract validator)
-before its handler runs; a Data Center site answers in the v2 representation. The `/_sandbox`
-routes are for tests and the demo only; they need no auth and are not part of Jira's API.
+Bearer PAT on Data Center, or a service account's OAuth token (`oauth`), burst rate limit, JSON
+parsing, the optional contract validator) before its handler runs; a Data Center site answers
+in the v2 representation. A Cloud site also sits behind the API gateway's `/ex/jira/{cloudId}`.
+The `/_sandbox` routes are for tests and the demo only; they need no auth and are not part of
+Jira's API.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -30,6 +33,7 @@ from kt_jira.sandbox.jira.admin_webhooks import (
 from kt_jira.sandbox.jira.call import Handler, RestCall, errors
 from kt_jira.sandbox.jira.dc import as_v2_response, authenticated
 from kt_jira.sandbox.jira.limits import GLOBAL, RateLimiter, RetryWindows, Stats
+from kt_jira.sandbox.jira.oauth import Gateway, OAuthServer
 from kt_jira.sandbox.jira.routes import not_found, rest_routes
 from kt_jira.sandbox.jira.state import HUMAN, JiraSandboxSettings, JiraState, SandboxIssue
 from kt_jira.sandbox.jira.views import inspection_json
@@ -63,7 +67,10 @@ class JiraSandbox(SiteAdmin):
             self.state, self.admin_webhooks, base_url=self._public_url, seed=self.settings.seed
         )
         self.state.listeners.append(self.webhooks.on_change)
-        self.app = Starlette(routes=self._routes())
+        self.oauth = OAuthServer(s.oauth, flavor=s.flavor, cloud_id=s.cloud_id, clock=clock)
+        cloud = s.flavor == "cloud"
+        gateway = [Middleware(Gateway, server=self.oauth)] if cloud else []
+        self.app = Starlette(routes=self._routes(), middleware=gateway)
 
     # -- Python-side accessors -----------------------------------------------------------------
     @property
@@ -128,6 +135,7 @@ class JiraSandbox(SiteAdmin):
             Route("/_sandbox/issues/{key}/assignee", self._admin_assignee, methods=["POST"]),
             Route("/_sandbox/issues/{key}/comment", self._admin_comment, methods=["POST"]),
         ]
+        admin += self.oauth.routes()  # the token endpoint (and tenant_info), outside the gate
         catch_all = [
             Route("/rest/{rest:path}", self._gate(method, "/rest/*", not_found), methods=[method])
             for method in ("GET", "POST", "PUT", "DELETE")
@@ -155,7 +163,7 @@ class JiraSandbox(SiteAdmin):
         forced = self.faults.take_forced_status()
         if forced is not None:
             return self._fault_response(forced, scope)
-        if not authenticated(request, self.settings):
+        if not (self.oauth.accepts(request) or authenticated(request, self.settings)):
             return errors(401, NOT_AUTHENTICATED)
         now = time.monotonic()
         if violated and self.windows.is_open(scope, now):

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from kt_jira.sandbox.jira.links import IssueLinks
+from kt_jira.sandbox.jira.oauth import SandboxOAuth
 from kt_jira.sandbox.jira.site import RESOLUTIONS, Site, find_named
 from kt_jira.sandbox.jira.validate import NOT_ON_SCREEN, Checked, text_error
 from kt_jira.sandbox.jira.workflow import Workflow, WorkflowRegistry
@@ -55,6 +56,9 @@ class JiraSandboxSettings:
     admin: bool = True
     # A Service Management site: its SLAs by name with goal seconds (``jsm``); empty: none.
     jsm_slas: tuple[tuple[str, float], ...] = ()
+    # Service-account OAuth 2.0 (token endpoint; on Cloud the API gateway too); None: off.
+    oauth: SandboxOAuth | None = None
+    cloud_id: str = "5f1e3a2b-9c4d-4e8f-a7b6-0d2c1e3f4a5b"  # what /_edge/tenant_info says
 
 
 @dataclass(frozen=True)
