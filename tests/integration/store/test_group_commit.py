@@ -1,4 +1,4 @@
-"""Group commit: concurrent deliveries share transactions, a savepoint each; every caller hears
+"""Group commit: concurrent deliveries share transactions; every caller hears
 back only after the commit, a failing piece fails alone, a failed commit fails them all."""
 
 from __future__ import annotations
