@@ -1,6 +1,8 @@
 """Fixtures for the acceptance suite: a ``World`` per test that owns the sandboxes it served and
 the ``kt-jira serve`` processes it started, stops them all on teardown (SIGTERM, then kill), and
-attaches their output and the sandbox's statistics to any failure.
+attaches their output and the sandbox's statistics to any failure; and throwaway PostgreSQL
+databases for several replicas to share (on the shared server, or on a private cluster the test
+may stop and start).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from kt_jira.sandbox import KeeptrustsSandbox
+from kt_jira.store import open_store
 from tests.acceptance.harness import (
     BridgeProcess,
     CliResult,
@@ -30,6 +34,8 @@ from tests.acceptance.harness import (
     serve_keeptrusts,
     write_config,
 )
+from tests.support.databases import temporary_postgres_database
+from tests.support.pgcluster import PgCluster, private_cluster
 
 
 class World:
@@ -42,7 +48,7 @@ class World:
         self.bridges: list[BridgeProcess] = []
         self.sites: list[JiraSite] = []
         self._stack = contextlib.ExitStack()
-        self._keeptrusts_url: str | None = None
+        self._keeptrusts: tuple[KeeptrustsSandbox, str] | None = None
 
     def jira(self, **settings: Any) -> JiraSite:
         """Serve a fresh sandbox Jira with ``settings`` (contract-checked, search lag 1 s)."""
@@ -51,13 +57,21 @@ class World:
         self.sites.append(site)
         return site
 
-    @property
-    def keeptrusts_url(self) -> str:
-        if self._keeptrusts_url is None:
-            _, self._keeptrusts_url = self._stack.enter_context(
+    def _served_keeptrusts(self) -> tuple[KeeptrustsSandbox, str]:
+        if self._keeptrusts is None:
+            self._keeptrusts = self._stack.enter_context(
                 serve_keeptrusts(self.secrets.keeptrusts_token)
             )
-        return self._keeptrusts_url
+        return self._keeptrusts
+
+    @property
+    def keeptrusts(self) -> KeeptrustsSandbox:
+        """The sandbox Keeptrusts every bridge of this world talks to (served on first use)."""
+        return self._served_keeptrusts()[0]
+
+    @property
+    def keeptrusts_url(self) -> str:
+        return self._served_keeptrusts()[1]
 
     def config(
         self,
@@ -78,10 +92,10 @@ class World:
         content = merge(content, overrides or {})
         return write_config(self.tmp_path / name, content), content
 
-    async def bridge(
+    def launch(
         self, site: JiraSite, overrides: Json | None = None, *, name: str = "bridge"
     ) -> BridgeProcess:
-        """Write a config for ``site``, start ``kt-jira serve`` on it, wait for ``/healthz``."""
+        """Write a config for ``site`` and start ``kt-jira serve`` on it (without waiting)."""
         path, content = self.config(site, overrides, name=f"{name}.yaml")
         process = BridgeProcess(
             name=name,
@@ -92,6 +106,13 @@ class World:
         )
         self.bridges.append(process)
         process.start()
+        return process
+
+    async def bridge(
+        self, site: JiraSite, overrides: Json | None = None, *, name: str = "bridge"
+    ) -> BridgeProcess:
+        """Write a config for ``site``, start ``kt-jira serve`` on it, wait for ``/healthz``."""
+        process = self.launch(site, overrides, name=name)
         await process.wait_healthy()
         return process
 
@@ -123,6 +144,8 @@ class World:
     def close(self) -> list[str]:
         """Stop every bridge, then the sandboxes; the problems seen while stopping."""
         problems: list[str] = []
+        for process in self.bridges:  # all at once: replicas stop side by side
+            process.terminate()
         for process in self.bridges:
             process.stop()
             problems += process.problems
@@ -167,3 +190,35 @@ def pytest_runtest_makereport(
     if report.failed and found is not None:
         for title, text in found.report():
             report.sections.append((title, text))
+
+
+# -- PostgreSQL for the high-availability tests ----------------------------------------------
+# Request these before ``world``: the database then outlives the replicas (torn down later).
+
+
+@pytest.fixture
+async def empty_postgres_url() -> AsyncIterator[str]:
+    """A fresh, empty database on the shared server."""
+    async with temporary_postgres_database() as url:
+        yield url
+
+
+async def migrated(url: str) -> str:
+    """``url``, migrated in this process (``kt-jira migrate`` costs an interpreter start)."""
+    async with open_store(url) as store:
+        await store.db.migrate()
+    return url
+
+
+@pytest.fixture
+async def postgres_url(empty_postgres_url: str) -> str:
+    """A fresh database on the shared server, at the schema head."""
+    return await migrated(empty_postgres_url)
+
+
+@pytest.fixture
+async def private_postgres() -> AsyncIterator[tuple[PgCluster, str]]:
+    """A migrated database on a private cluster that the test may stop and start."""
+    with private_cluster() as cluster:
+        async with temporary_postgres_database(cluster.admin_url) as url:
+            yield cluster, await migrated(url)

@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 import httpx
 import yaml
+from starlette.types import ASGIApp
 
 from kt_jira.render.sanitise import correlation_label
 from kt_jira.sandbox import (
@@ -182,6 +183,7 @@ class BridgeProcess:
     log_dir: Path
     proc: subprocess.Popen[bytes] | None = None
     killed: bool = False
+    stopped: bool = False  #: sent SIGTERM by ``terminate()``: its exit is expected
     logs: list[Path] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
@@ -197,7 +199,7 @@ class BridgeProcess:
         """Start a new ``serve`` process (after a crash: on the same database and port)."""
         if self.proc is not None and self.proc.poll() is None:
             raise RuntimeError(f"{self.name} is already running")
-        self.killed = False
+        self.killed = self.stopped = False
         log = self.log_dir / f"{self.name}-{len(self.logs) + 1}.log"
         self.logs.append(log)
         with log.open("wb") as sink:
@@ -234,15 +236,21 @@ class BridgeProcess:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=STOP_DEADLINE)
 
+    def terminate(self) -> None:
+        """SIGTERM, once, if it is running; ``stop()`` waits for the exit."""
+        if self.proc is not None and self.proc.poll() is None and not self.stopped:
+            self.proc.send_signal(signal.SIGTERM)
+            self.stopped = True
+
     def stop(self) -> int | None:
         """SIGTERM and wait; kill it (and note a problem) if it does not stop in time."""
         if self.proc is None:
             return None
-        if self.proc.poll() is not None:
+        if self.proc.poll() is not None and not self.stopped:
             if not self.killed:
                 self.problems.append(f"{self.name} exited on its own with {self.proc.returncode}")
             return self.proc.returncode
-        self.proc.send_signal(signal.SIGTERM)
+        self.terminate()
         try:
             code = self.proc.wait(timeout=STOP_DEADLINE)
         except subprocess.TimeoutExpired:
@@ -435,11 +443,15 @@ def contract_validator() -> RequestValidator:
 
 
 @contextlib.contextmanager
-def serve_jira(**settings: Any) -> Iterator[JiraSite]:
+def serve_jira(
+    *, wrap: Callable[[ASGIApp], ASGIApp] | None = None, **settings: Any
+) -> Iterator[JiraSite]:
+    """Serve a sandbox Jira with ``settings``; ``wrap`` puts middleware in front of it (such as
+    ``replicas.RequestLog``)."""
     settings.setdefault("search_lag", 1.0)
     settings.setdefault("api_token", f"acc-jira-token-{secrets.token_hex(12)}")
     sandbox = JiraSandbox(JiraSandboxSettings(request_validator=contract_validator(), **settings))
-    with serve_app_in_thread(sandbox.app) as url:
+    with serve_app_in_thread(wrap(sandbox.app) if wrap else sandbox.app) as url:
         yield JiraSite(sandbox, url)
 
 

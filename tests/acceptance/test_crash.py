@@ -9,22 +9,14 @@ import pytest
 
 from kt_jira.sandbox import DeliveryResult, KeeptrustsSender, escalation_payload
 from tests.acceptance.conftest import World
-from tests.acceptance.harness import JiraSite, eventually
+from tests.acceptance.harness import eventually
+from tests.acceptance.replicas import exactly_one_each
 
 pytestmark = pytest.mark.slow
 
 COUNT = 40
 SPREAD = 0.075
 ACTIONS = ("block", "escalate", "redact", "log")
-
-
-def exactly_one_each(site: JiraSite, ids: list[str]) -> None:
-    counts = site.count_by_escalation(ids)
-    missing = sorted(eid for eid, n in counts.items() if n == 0)
-    doubled = {eid: n for eid, n in counts.items() if n > 1}
-    assert not missing, f"escalations without an issue: {missing}"
-    assert not doubled, f"escalations with several issues: {doubled}"
-    assert len(site.issues()) == len(ids)
 
 
 async def test_kill_9_mid_burst_then_restart_gives_exactly_one_issue_each(world: World) -> None:

@@ -65,14 +65,15 @@ def sqlite_url(directory: Path, name: str = "kt-jira.db") -> str:
     return f"sqlite:///{(directory / name).resolve()}"
 
 
-def _libpq(url: URL) -> str:
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+def libpq_url(url: str | URL) -> str:
+    """``url`` as libpq (and plain psycopg) takes it: no ``+driver`` in the scheme."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 async def _admin_connection(admin: URL) -> psycopg.AsyncConnection[tuple[object, ...]]:
     try:
         return await psycopg.AsyncConnection.connect(
-            _libpq(admin), autocommit=True, connect_timeout=CONNECT_TIMEOUT
+            libpq_url(admin), autocommit=True, connect_timeout=CONNECT_TIMEOUT
         )
     except psycopg.OperationalError as exc:
         where = admin.render_as_string(hide_password=True)

@@ -21,6 +21,8 @@ POSTGRES_DRIVER: Final = "postgresql+psycopg"
 SQLITE_BUSY_TIMEOUT_MS: Final = 5000
 # Execution option that marks a write transaction (Database.write): BEGIN IMMEDIATE on SQLite.
 WRITE_OPTION: Final = "kt_jira_write"
+# PostgreSQL connections show as "kt-jira/<pid>" in pg_stat_activity (see application_name).
+APPLICATION_NAME: Final = "kt-jira"
 
 
 def normalise_url(database_url: str) -> URL:
@@ -61,7 +63,21 @@ def create_engine(url: URL) -> AsyncEngine:
         engine = create_async_engine(url)
         _configure_sqlite(engine, memory=is_memory(url))
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    # pre_ping: a connection the server dropped (a restart, a failover) is replaced on checkout
+    # instead of failing the statement that drew it.
+    return create_async_engine(
+        url, pool_pre_ping=True, connect_args={"application_name": application_name(url)}
+    )
+
+
+def application_name(url: URL) -> str:
+    """What PostgreSQL shows for this process's connections: ``kt-jira/<pid>``, so an operator
+    can tell which replica holds an advisory lock or runs a query (``pg_locks`` joined with
+    ``pg_stat_activity``). An ``application_name`` in the URL's query wins."""
+    given = url.query.get("application_name")
+    if isinstance(given, str) and given:
+        return given
+    return f"{APPLICATION_NAME}/{os.getpid()}"
 
 
 def _configure_sqlite(engine: AsyncEngine, *, memory: bool) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
 from typing import Any
 
 import httpx
@@ -240,6 +243,27 @@ async def test_request_validator_failures_are_400_and_recorded() -> None:
         }
     ]
     assert len(site.sandbox.contract_violations) == 1
+
+
+async def test_a_slow_request_validator_holds_up_no_other_request() -> None:
+    """A contract check that takes seconds (a new ADF shape) delays its own request only: a
+    request sent meanwhile is answered at once, as a real site would answer other clients."""
+    release = threading.Event()
+
+    def validator(method: str, path: str, body: object) -> None:
+        if isinstance(body, dict) and body.get("fields", {}).get("summary") == "slow":
+            release.wait(timeout=10)
+
+    async with running_jira(request_validator=validator) as site:
+        started = time.monotonic()
+        slow = asyncio.create_task(site.create(summary="slow"))
+        await asyncio.sleep(0.1)
+        quick = await site.http.get("/rest/api/3/myself")
+        waited = time.monotonic() - started
+        release.set()
+        assert (await slow).status_code == 201
+    assert quick.status_code == 200
+    assert waited < 2, f"a request waited {waited:.1f}s behind another's validation"
 
 
 async def test_edit_labels_and_comment(jira: JiraSite) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import Connection, make_url, text
 from kt_jira.errors import ConfigError
 from kt_jira.store import Store, normalise_url, open_store
 from kt_jira.store.tables import metadata
+from tests.support import databases
 
 
 async def test_migrate_from_empty_reaches_head(database_url: str) -> None:
@@ -79,3 +81,17 @@ def test_unsupported_database_urls_are_config_errors(given: str) -> None:
     """Drivers the store does not support are refused with a ConfigError naming what to use."""
     with pytest.raises(ConfigError, match="database_url"):
         normalise_url(given)
+
+
+@pytest.mark.postgres
+async def test_postgres_connections_name_their_process(tmp_path: Path) -> None:
+    """PostgreSQL sees each connection as ``kt-jira/<pid>`` (which replica holds a lock is one
+    pg_stat_activity look-up away), unless the URL names the application itself."""
+    show = text("SELECT current_setting('application_name')")
+    async with databases.database_url("postgresql", tmp_path) as url:
+        async with open_store(url) as store, store.db.read() as conn:
+            assert (await conn.execute(show)).scalar_one() == f"kt-jira/{os.getpid()}"
+        named = make_url(url).update_query_dict({"application_name": "billing-replica"})
+        other = named.render_as_string(hide_password=False)
+        async with open_store(other) as store, store.db.read() as conn:
+            assert (await conn.execute(show)).scalar_one() == "billing-replica"
