@@ -21,6 +21,7 @@ from kt_jira.config.models import Settings
 from kt_jira.errors import ConfigError
 from kt_jira.feedback.loop import FeedbackLoop
 from kt_jira.jira import JiraClient, JiraMetadata
+from kt_jira.jira.pause import RecentPause
 from kt_jira.keeptrusts import KeeptrustsClient
 from kt_jira.metrics import Metrics
 from kt_jira.reconcile.reconciler import run_periodically
@@ -38,6 +39,7 @@ from kt_jira.worker import Worker
 
 log = structlog.get_logger("kt_jira.service")
 MIN_ADMIN_TOKEN_CHARS = 16
+PAUSE_REFRESH_SECONDS = 0.25
 
 
 def utcnow() -> datetime:
@@ -139,7 +141,7 @@ class Bridge:
             await _prepare_schema(store, settings, migrate)
             metrics = Metrics()
             async with (
-                JiraClient(settings.jira, pause=store.pauses, metrics=metrics) as jira,
+                JiraClient(settings.jira, pause=_shared_pause(store), metrics=metrics) as jira,
                 KeeptrustsClient(settings.keeptrusts) as keeptrusts,
                 Notifier(settings=settings.sla.notify, clock=clock, metrics=metrics) as notifier,
             ):
@@ -243,6 +245,12 @@ class Bridge:
             if server is not None:
                 server.should_exit = True
             await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _shared_pause(store: Store) -> RecentPause:
+    """The fleet's Jira pause, read from the database at most every ``PAUSE_REFRESH_SECONDS``
+    (another replica's 429 reaches this one that fast; this process's own is in memory)."""
+    return RecentPause(store.pauses, max_age=PAUSE_REFRESH_SECONDS)
 
 
 async def _prepare_schema(store: Store, settings: Settings, migrate: bool | None) -> None:

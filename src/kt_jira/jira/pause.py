@@ -2,11 +2,14 @@
 
 ``PauseStore`` is the narrow interface; the database-backed store shares the pause across
 replicas, ``MemoryPauseStore`` serves one process and tests. A pause only ever extends.
+``RecentPause`` keeps a store's answer for a moment, so a drain does not read the database
+before every Jira request to learn of other replicas' pauses.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Protocol
@@ -68,3 +71,37 @@ async def wait_out_pause(
             return waited
         await sleep(remaining)
         waited += remaining
+
+
+class RecentPause:
+    """A ``PauseStore`` that answers ``get_pause`` from its last read of ``store`` for up to
+    ``max_age`` seconds; ``set_pause`` writes through and keeps what the store answered.
+
+    Another replica's pause therefore reaches this process within ``max_age``; this process's
+    own pause needs no read (``RequestGate`` holds it in memory from the 429 on).
+    """
+
+    def __init__(
+        self,
+        store: PauseStore,
+        *,
+        max_age: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.max_age = max_age
+        self._clock = clock
+        self._known: dict[str, tuple[float, datetime | None]] = {}
+
+    async def get_pause(self, name: str) -> datetime | None:
+        read_at, until = self._known.get(name, (float("-inf"), None))
+        if self._clock() - read_at < self.max_age:
+            return until
+        until = await self.store.get_pause(name)
+        self._known[name] = (self._clock(), until)
+        return until
+
+    async def set_pause(self, name: str, *, until: datetime, reason: str) -> datetime:
+        effective = await self.store.set_pause(name, until=until, reason=reason)
+        self._known[name] = (self._clock(), effective)
+        return effective
