@@ -11,18 +11,17 @@ holder's result. Job keys are unique forever: nothing here deletes a job. The co
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import fields
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
-from sqlalchemy.engine import RowMapping
+from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kt_jira import jobs as job_contract
 from kt_jira.jobs import NewJob
-from kt_jira.store import audit, links
+from kt_jira.store import audit, claims, links
+from kt_jira.store.claims import to_job
 from kt_jira.store.database import Database
 from kt_jira.store.models import Attempt, Job, JobStatus
 from kt_jira.store.tables import jobs
@@ -69,34 +68,25 @@ class Queue:
         limit: int = 1,
         kinds: Sequence[str] | None = None,
     ) -> list[Job]:
-        """Lease up to ``limit`` due jobs (lowest priority, then run_at, first) to ``worker_id``."""
+        """Lease up to ``limit`` due jobs to ``worker_id``: jobs whose lease expired (their holder
+        died or hung) first, then queued jobs that are due, each lowest priority, then run_at,
+        first.
+
+        Two statements, each walking ``ix_jobs_status_priority_run_at`` in its order, rather than
+        one ``WHERE`` of both cases, which no index serves: that one sorted every queued job to
+        hand out one (3.1 ms at 10,000 queued, docs/performance.md).
+        """
         if limit < 1 or (kinds is not None and not kinds):
             return []
-        candidates = (
-            select(jobs.c.id)
-            .where(claimable(now))
-            .order_by(jobs.c.priority, jobs.c.run_at, jobs.c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        if kinds is not None:
-            candidates = candidates.where(jobs.c.kind.in_(list(kinds)))
-        stmt = (
-            update(jobs)
-            .where(jobs.c.id.in_(candidates))
-            .values(
-                status=JobStatus.RUNNING.value,
-                locked_by=worker_id,
-                locked_until=now + lease,
-                attempts=jobs.c.attempts + 1,
-                updated_at=now,
-            )
-            .returning(*jobs.c)
-        )
         async with self._db.write() as conn:
-            claimed = [to_job(row) for row in (await conn.execute(stmt)).mappings()]
-            # RETURNING order is unspecified; hand jobs back in the order they were chosen.
-            claimed.sort(key=lambda job: (job.priority, job.run_at, job.id))
+            claimed = await claims.lease(
+                conn, claims.expired(now), limit, worker_id, now, lease, kinds
+            )
+            if len(claimed) < limit:
+                left = limit - len(claimed)
+                claimed += await claims.lease(
+                    conn, claims.due(now), left, worker_id, now, lease, kinds
+                )
             details = {job.id: {"worker_id": worker_id, "attempt": job.attempts} for job in claimed}
             await audit.write_many(conn, _audit_rows(now, "claimed", details))
         return claimed
@@ -311,14 +301,6 @@ async def insert_fresh(conn: AsyncConnection, job: NewJob, *, now: datetime) -> 
     return again.job_key if await insert(conn, again, now=now) is not None else None
 
 
-def claimable(now: datetime) -> ColumnElement[bool]:
-    """Due queued jobs, and running jobs whose lease expired (their holder died or hung)."""
-    return or_(
-        and_(jobs.c.status == JobStatus.QUEUED.value, jobs.c.run_at <= now),
-        and_(jobs.c.status == JobStatus.RUNNING.value, jobs.c.locked_until < now),
-    )
-
-
 def _audit_rows(
     now: datetime, action: str, details: dict[int, dict[str, Any]]
 ) -> list[dict[str, Any]]:
@@ -331,11 +313,3 @@ def _audit_rows(
 
 def _held_by(worker_id: str) -> tuple[ColumnElement[bool], ...]:
     return (jobs.c.locked_by == worker_id, jobs.c.status == JobStatus.RUNNING.value)
-
-
-def to_job(row: RowMapping) -> Job:
-    values = {name: row[name] for name in _JOB_FIELDS}
-    return Job(**{**values, "payload": dict(row["payload"]), "status": JobStatus(row["status"])})
-
-
-_JOB_FIELDS = tuple(field.name for field in fields(Job))
