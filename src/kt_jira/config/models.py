@@ -28,6 +28,7 @@ from kt_jira.config.rules import Templates as Templates
 from kt_jira.config.secrets import Secret
 from kt_jira.config.sla import FeedbackSettings as FeedbackSettings
 from kt_jira.config.sla import SlaSettings as SlaSettings
+from kt_jira.config.storm import StormSettings as StormSettings
 from kt_jira.tickets.calendar import BusinessCalendar
 from kt_jira.tickets.sla import parse_duration
 
@@ -283,6 +284,7 @@ class Settings(Strict):
     templates: Templates = Templates()
     sla: SlaSettings = SlaSettings()
     feedback: FeedbackSettings = FeedbackSettings()
+    storm: StormSettings = StormSettings()
 
     @model_validator(mode="after")
     def _calendars_exist(self) -> Settings:
