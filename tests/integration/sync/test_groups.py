@@ -4,8 +4,15 @@ the ticket, which goes done with the last one; neither direction echoes back."""
 
 from __future__ import annotations
 
+from kt_jira.config.secrets import SecretRef
 from kt_jira.jira.comments import plain_text
-from kt_jira.sandbox import SandboxIssue, guide_workflow
+from kt_jira.sandbox import (
+    JiraSandbox,
+    JiraSandboxSettings,
+    SandboxIssue,
+    guide_workflow,
+    serve_app,
+)
 from tests.support.sync import HarnessFactory, SyncHarness
 
 GROUPED = {"name": "grouped", "set": {"group_by": ["policy"], "group_window": "1h"}}
@@ -120,4 +127,29 @@ async def test_reconcile_closes_a_fully_resolved_group_ticket(
     assert harness.status(issue)["status_category"] == "done"
     again = await harness.reconcile()
     assert again.plan.writes == []
+    assert await harness.dead_jobs() == []
+
+
+async def test_on_data_center_a_lost_comment_is_found_in_wiki_markup(
+    make_harness: HarnessFactory,
+) -> None:
+    """On Data Center comments are wiki markup, which escapes characters of an id like
+    ``esc-dc_1``: a member's comment whose answer was lost is still found, and posted once."""
+    sandbox = JiraSandbox(JiraSandboxSettings(flavor="datacenter", search_lag=0.2))
+    async with serve_app(sandbox.app) as url:
+        harness = await make_harness(
+            site=(sandbox, url),
+            jira={"flavor": "datacenter", "pat": SecretRef.literal(sandbox.settings.pat)},
+            rules=[GROUPED],
+        )
+        opener = await harness.ticket("esc-dc_0", policy_name="pii-detector")
+        sandbox.faults.update({"slow_comment_commits": 1, "slow_seconds": 3.0})
+        harness.keeptrusts.add_escalation("esc-dc_1", policy_name="pii-detector")
+        await harness.settle()
+        await sandbox.webhooks.drain()
+    [comment] = harness.bot_comments(opener)
+    assert isinstance(comment["body"], str)
+    assert comment["body"].startswith("Escalation esc\\-dc\\_1 joined this group.")
+    [job] = await harness.bridge.store.queue.list(kind="group_comment")
+    assert job.attempts == 2  # the first answer was lost; the retry found the comment
     assert await harness.dead_jobs() == []
