@@ -203,6 +203,9 @@ def bridge_config(
             "project": "AIGOV",
             **(jira or {}),
         },
+        # The drain measures one ticket per escalation at the site's budget: the runaway guard
+        # would (rightly) group a backlog of four policies into a few tickets.
+        "storm": {"max_tickets_per_policy": 0},
     }
     if worker:
         doc["worker"] = worker

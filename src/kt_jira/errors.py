@@ -9,6 +9,7 @@ catches. Text shown to users says what to do next, and never carries a secret.
     ├── PayloadError                 signed body is not JSON (400) or not a valid event (422)
     ├── DraftError                   the issue draft does not fit the Jira project (permanent)
     ├── Deferred                     not a failure: run the job again at ``run_at``
+    ├── Conflict                     another writer changed the same fact first: read again
     ├── RetryableError               try again later (429, 502, 503, 504, network)
     │   ├── RateLimited              Jira said 429/503 with Retry-After: ``retry_after`` seconds
     │   └── UncertainOutcome         the request may have been applied (timeout after send, 5xx)
@@ -50,6 +51,12 @@ class Deferred(KtJiraError):
     def __init__(self, message: str, *, run_at: datetime) -> None:
         super().__init__(message)
         self.run_at = run_at
+
+
+class Conflict(KtJiraError):
+    """Another writer (a second worker or replica) changed the same database fact at the same
+    moment; reading again and retrying at once resolves it (the store raises it, callers
+    retry)."""
 
 
 class RetryableError(KtJiraError):

@@ -30,6 +30,11 @@ class Kind(StrEnum):
     SLA_NOTIFY = "sla_notify"  #: tell a channel (signed webhook, Slack) about an SLA action
     FEEDBACK_STORY = "feedback_story"  #: a policy's improvement Story, exactly once, linked
     FEEDBACK_LINK = "feedback_link"  #: later false positives: link them to the Story, comment
+    GROUP_COMMENT = "group_comment"  #: a further escalation of a group: one comment on its ticket
+    GROUP_SUMMARY = "group_summary"  #: the group ticket's summary shows how many it holds
+    RESOLVE_GROUP = "resolve_group"  #: outbound: a group's last escalation closed, ticket to done
+    STORM_COMMENT = "storm_comment"  #: a storm started: say so on its group's ticket, once
+    STORM_NOTE = "storm_note"  #: a storm started: note it on the policy's feedback Story, once
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -109,6 +114,26 @@ class FeedbackLinkPayload(TypedDict):
     escalation_ids: list[str]
 
 
+class ResolveGroupPayload(TypedDict):
+    """``resolve_group``: the group's opener (its key: one walk to done per group, ever) and the
+    escalation whose resolution closed the group last (quoted in the comment)."""
+
+    escalation_id: str
+    last: str
+
+
+class StormPayload(TypedDict):
+    """``storm_comment`` and ``storm_note``: the storm (its facts are read from the store)."""
+
+    storm_id: int
+
+
+class GroupSummaryPayload(TypedDict):
+    """``group_summary``: the group whose ticket's summary shows its count (read at run time)."""
+
+    group_id: int
+
+
 #: Joins a job's key and a stamp for a repeat of finished work (see ``again``).
 REPEAT_SEPARATOR = ":reconcile:"
 
@@ -158,6 +183,21 @@ def resolve_keeptrusts(
     return _job(Kind.RESOLVE_KEEPTRUSTS, (escalation_id,), payload, run_at)
 
 
+def resolve_member(job: NewJob, escalation_id: str) -> NewJob:
+    """A ``resolve_keeptrusts`` job for the group's ticket, for one of its members: the same
+    issue, resolution and actor, keyed by the member (each escalation resolved once)."""
+    p = job.payload
+    return resolve_keeptrusts(
+        escalation_id=escalation_id,
+        issue_id=str(p["issue_id"]),
+        issue_key=str(p["issue_key"]),
+        resolution=str(p["resolution"]),
+        actor_name=str(p["actor_name"]),
+        actor_account_id=str(p["actor_account_id"]),
+        run_at=job.run_at,
+    )
+
+
 def explain_reopen(escalation_id: str, *, change: str, actor_name: str, run_at: datetime) -> NewJob:
     """One explanatory comment per reopen (``change``: its changelog id)."""
     payload: ExplainReopenPayload = {"escalation_id": escalation_id, "actor_name": actor_name}
@@ -197,6 +237,39 @@ def feedback_link(
     }
     parts = (policy_key, str(sequence), escalation_ids[0])
     return _job(Kind.FEEDBACK_LINK, parts, payload, run_at)
+
+
+def group_comment(escalation_id: str, *, run_at: datetime) -> NewJob:
+    """The comment a grouped escalation becomes on its group's ticket; once per escalation."""
+    payload: EscalationPayload = {"escalation_id": escalation_id}
+    return _job(Kind.GROUP_COMMENT, (escalation_id,), payload, run_at)
+
+
+def group_summary(group_id: int, *, run_at: datetime) -> NewJob:
+    """Show the group's count in its ticket's summary. One key per group: while one is queued,
+    enqueueing it again is a no-op, so a burst of members costs one edit (see
+    ``store.groups.comment_posted``, which enqueues a fresh copy once it has run)."""
+    payload: GroupSummaryPayload = {"group_id": group_id}
+    return _job(Kind.GROUP_SUMMARY, (str(group_id),), payload, run_at)
+
+
+def resolve_group(opener_id: str, *, last: str, run_at: datetime) -> NewJob:
+    """Outbound: every escalation of the group ``opener_id`` opened is closed; move its ticket
+    to done. Keyed by the opener, as reconcile's job reads are."""
+    payload: ResolveGroupPayload = {"escalation_id": opener_id, "last": last}
+    return _job(Kind.RESOLVE_GROUP, (opener_id,), payload, run_at)
+
+
+def storm_comment(storm_id: int, *, run_at: datetime) -> NewJob:
+    """Say on the storm group's ticket that the policy's escalations are grouped there."""
+    payload: StormPayload = {"storm_id": storm_id}
+    return _job(Kind.STORM_COMMENT, (str(storm_id),), payload, run_at)
+
+
+def storm_note(storm_id: int, *, run_at: datetime) -> NewJob:
+    """Note the storm on the policy's false-positive Story, if it has one."""
+    payload: StormPayload = {"storm_id": storm_id}
+    return _job(Kind.STORM_NOTE, (str(storm_id),), payload, run_at)
 
 
 def again(job: NewJob, *, now: datetime) -> NewJob:

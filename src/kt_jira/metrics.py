@@ -65,6 +65,17 @@ class Metrics:
             ["how"],
             registry=self.registry,
         )
+        self.storms = Counter(
+            "kt_jira_storms_total",
+            "Storms the runaway guard started (a policy opening too many tickets), by policy.",
+            ["policy"],
+            registry=self.registry,
+        )
+        self.storms_now = Gauge(
+            "kt_jira_storms_active",
+            "Storms running now, their policies' escalations grouped (at scrape time).",
+            registry=self.registry,
+        )
         self.intake_seconds = Histogram(
             "kt_jira_webhook_seconds",
             "Time to verify, persist and acknowledge a webhook.",
@@ -111,8 +122,10 @@ class Metrics:
         oldest_queued: datetime | None,
         paused_until: datetime | None,
         now: datetime,
+        storms: int = 0,
     ) -> None:
         """Set the database gauges (called before each scrape)."""
+        self.storms_now.set(storms)
         for status, count in counts.items():
             self.jobs_now.labels(status=status).set(count)
         self.oldest_queued.set(

@@ -33,6 +33,8 @@ from kt_jira.sla.scan import SlaScan
 from kt_jira.store import Store, open_store
 from kt_jira.sync.inbound import SyncHandlers
 from kt_jira.tickets.create import Handlers
+from kt_jira.tickets.group_jobs import GroupJobs
+from kt_jira.tickets.grouping import Grouping
 from kt_jira.web import create_app
 from kt_jira.web.keeptrusts import keeptrusts_verifier
 from kt_jira.worker import Worker
@@ -155,7 +157,9 @@ class Bridge:
                     metadata=JiraMetadata(jira, settings.jira),
                     metrics=metrics,
                     clock=clock,
+                    grouping=Grouping(settings=settings, store=store, metrics=metrics, clock=clock),
                 )
+                groups = GroupJobs(settings=settings, store=store, jira=jira, clock=clock)
                 actions = SlaActions(settings=settings, store=store, jira=jira, clock=clock)
                 feedback = FeedbackLoop(
                     settings=settings, store=store, jira=jira, metrics=metrics, clock=clock
@@ -164,6 +168,7 @@ class Bridge:
                     store=store,
                     handlers={
                         **handlers.table(),
+                        **groups.table(),
                         **sync.table(),
                         **actions.table(),
                         **notifier.table(),

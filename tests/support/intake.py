@@ -30,6 +30,7 @@ def bridge_settings(
     rules: list[dict[str, Any]] | None = None,
     webhook: dict[str, Any] | None = None,
     server: dict[str, Any] | None = None,
+    storm: dict[str, Any] | None = None,
     **jira: Any,
 ) -> Settings:
     return settings_from_dict(
@@ -47,6 +48,7 @@ def bridge_settings(
                 **jira,
             },
             "rules": rules or [],
+            "storm": storm or {},
             "worker": {
                 "lease_seconds": 5,
                 "backoff_base_seconds": 0.05,
@@ -97,10 +99,18 @@ async def harnesses(
             webhook: dict[str, Any] | None = None,
             server: dict[str, Any] | None = None,
             clock: Callable[[], datetime] | None = None,
+            storm: dict[str, Any] | None = None,
             **jira: Any,
         ) -> Harness:
             settings = bridge_settings(
-                database_url, jira_url, sandbox, rules=rules, webhook=webhook, server=server, **jira
+                database_url,
+                jira_url,
+                sandbox,
+                rules=rules,
+                webhook=webhook,
+                server=server,
+                storm=storm,
+                **jira,
             )
             bridge, url = await open_bridge(stack, settings, clock=clock)
             client = await stack.enter_async_context(httpx.AsyncClient(timeout=10))

@@ -18,6 +18,9 @@ from kt_jira.config.loader import settings_from_dict
 from kt_jira.config.models import Settings
 from kt_jira.config.secrets import SecretRef
 from kt_jira.jobs import Kind
+from kt_jira.reconcile.reconciler import Reconciler
+from kt_jira.reconcile.report import Report
+from kt_jira.reconcile.source import KeeptrustsReader
 from kt_jira.sandbox import JiraSandbox, KeeptrustsSandbox, KeeptrustsSender, SandboxIssue
 from kt_jira.sandbox.jira.state import HUMAN
 from kt_jira.service import Bridge
@@ -100,6 +103,19 @@ class SyncHarness:
             pending = await self.pending_jobs()
             quiet = 0 if moved or pending else quiet + 1
             await asyncio.sleep(0.05)
+
+    async def reconcile(self) -> Report:
+        """One reconcile run, once Jira search shows the latest changes."""
+        await asyncio.sleep(self.jira.search_lag + 0.05)
+        async with KeeptrustsReader.open(self.bridge.settings) as reader:
+            reconciler = Reconciler(
+                settings=self.bridge.settings,
+                store=self.bridge.store,
+                jira=self.bridge.jira,
+                keeptrusts=reader,
+                clock=self.bridge.worker.clock,
+            )
+            return await reconciler.run()
 
     async def pending_jobs(self) -> int:
         jobs = await self.bridge.store.queue.list(limit=1000)

@@ -139,19 +139,28 @@ def preview(
         raise typer.Exit(2) from None
 
     async def go() -> Any:
+        from kt_jira.commands.group_preview import group_lookup
         from kt_jira.commands.preview import build_preview
 
         now = datetime.now(UTC)
-        if not online:
-            return await build_preview(escalation, settings, flavor=chosen, received_at=now)
-        from kt_jira.jira import JiraClient, JiraMetadata, MemoryPauseStore
+        async with group_lookup(settings if config is not None else None, now=now) as groups:
+            if not online:
+                return await build_preview(
+                    escalation, settings, flavor=chosen, received_at=now, groups=groups
+                )
+            from kt_jira.jira import JiraClient, JiraMetadata, MemoryPauseStore
 
-        jira = settings.jira.model_copy(update={"flavor": chosen})
-        async with JiraClient(jira, pause=MemoryPauseStore()) as client:
-            build = JiraMetadata(client, jira).build_create_body
-            return await build_preview(
-                escalation, settings, flavor=chosen, received_at=now, build_body=build
-            )
+            jira = settings.jira.model_copy(update={"flavor": chosen})
+            async with JiraClient(jira, pause=MemoryPauseStore()) as client:
+                build = JiraMetadata(client, jira).build_create_body
+                return await build_preview(
+                    escalation,
+                    settings,
+                    flavor=chosen,
+                    received_at=now,
+                    build_body=build,
+                    groups=groups,
+                )
 
     shown = run_async(go())
     if output == "json":

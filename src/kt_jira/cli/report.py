@@ -59,7 +59,10 @@ def report(
 
 def flatten(data: dict[str, Any]) -> list[tuple[str, str, Any]]:
     """The report as ``(section, key, value)`` rows: one number each, for spreadsheets."""
-    rows: list[tuple[str, str, Any]] = [("escalations", "total", data["escalations"])]
+    rows: list[tuple[str, str, Any]] = [
+        ("escalations", "total", data["escalations"]),
+        ("grouped", "total", data["grouped"]),
+    ]
     for section in ("by_priority", "by_policy", "by_action", "by_model", "by_gateway", "backlog"):
         rows += [(section, key, value) for key, value in data[section].items()]
     for day in data["per_day"]:
@@ -90,6 +93,7 @@ def _tables(data: dict[str, Any]) -> None:
     window = f"{data['since'][:16]} to {data['until'][:16]} UTC"
     out.print(f"[bold]{data['escalations']} escalations[/bold], {window}"
               + (f", project {data['project']}" if data["project"] else ""))  # fmt: skip
+    out.print(f"{data['grouped']} more grouped into an open ticket as comments")
     for title, section in SECTIONS:
         _counts(title, data[section])
     days = Table("day", "created", "resolved", title="Created vs resolved")

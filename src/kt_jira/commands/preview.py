@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
+from kt_jira.commands.group_preview import GroupLookup, GroupPreview
 from kt_jira.config.models import Settings
 from kt_jira.errors import PayloadError
 from kt_jira.events.keeptrusts import Escalation, parse_event
@@ -22,6 +23,7 @@ from kt_jira.jira.values import user_value
 from kt_jira.render.adf import to_adf
 from kt_jira.render.wiki import to_wiki
 from kt_jira.tickets.draft import FieldValue, IssueDraft
+from kt_jira.tickets.groups import rule_choice, storm_group
 from kt_jira.tickets.rules import Decision, decide
 
 __all__ = [
@@ -79,6 +81,7 @@ class Preview:
     method: str
     path: str
     body: dict[str, Any]
+    group: GroupPreview | None = None  #: the group it would open or join (None: own ticket)
 
 
 def _json_value(value: FieldValue) -> Any:
@@ -125,9 +128,12 @@ async def build_preview(
     flavor: Flavor,
     received_at: datetime,
     build_body: BodyBuilder | None = None,
+    groups: GroupLookup | str = "database not read",
 ) -> Preview:
-    """Decide for ``escalation``; the body comes from ``build_body`` (online) or names (offline)."""
+    """Decide for ``escalation``; the body comes from ``build_body`` (online) or names (offline);
+    ``groups`` reads the open group it would join (or says why the database is not read)."""
     decision = decide(escalation, settings.content, received_at=received_at)
+    group = await _group(escalation, decision, groups)
     if build_body is not None:
         body = await build_body(decision.draft)
     else:
@@ -141,7 +147,34 @@ async def build_preview(
         method="POST",
         path=f"{API_PREFIX[flavor]}/issue",
         body=body,
+        group=group,
     )
+
+
+async def _group(
+    escalation: Escalation, decision: Decision, groups: GroupLookup | str
+) -> GroupPreview | None:
+    """The rule's group, or the policy's storm group while it storms (a rule group that is
+    open is joined first, as the bridge does)."""
+    choice = rule_choice(escalation, decision)
+    window = decision.rule.set.grouping_window
+    if isinstance(groups, str):
+        return (
+            None if choice is None else GroupPreview(choice=choice, window=window, database=groups)
+        )
+    try:
+        found = await groups.open_group(choice.key) if choice is not None else None
+        storm = await groups.storm(escalation.policy_name) if found is None else None
+    except Exception as exc:  # a preview must work without the bridge's database
+        note = f"database not read: {type(exc).__name__}"
+        return None if choice is None else GroupPreview(choice=choice, window=window, database=note)
+    if storm is not None:
+        running, group = storm
+        span = running.ends_at - running.started_at
+        stormy = storm_group(escalation.policy_name, rule=decision.rule.name, window=span)
+        until = f"storm until {running.ends_at.strftime('%H:%M')} UTC"
+        return GroupPreview(choice=stormy, window=until, open_group=group)
+    return None if choice is None else GroupPreview(choice=choice, window=window, open_group=found)
 
 
 _SOURCES = {
@@ -171,6 +204,7 @@ def preview_json(preview: Preview) -> dict[str, Any]:
             "resolution_due": _iso(decision.deadlines.resolution_due),
         },
         "watchers": list(decision.draft.watchers),
+        "group": preview.group.as_json() if preview.group is not None else None,
         "flavor": preview.flavor,
         "online": preview.online,
         "field_keys": "ids" if preview.online else "names",
@@ -190,6 +224,7 @@ def preview_text(preview: Preview) -> str:
     lines.append(f"SLA: first response by {_iso(first) or '-'}, resolution by {_iso(due) or '-'}")
     if decision.draft.watchers:
         lines.append(f"Watchers (added after the create): {', '.join(decision.draft.watchers)}")
+    lines += preview.group.lines() if preview.group is not None else ["Group: none, its own ticket"]
     flavor = "Jira Cloud" if preview.flavor == "cloud" else "Jira Data Center"
     if preview.online:
         lines.append(f"Request to {flavor} (field ids from the live site; nothing was sent):")

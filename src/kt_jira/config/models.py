@@ -35,6 +35,7 @@ from kt_jira.config.secrets import Secret, SecretRef
 from kt_jira.config.sla import Duration
 from kt_jira.config.sla import FeedbackSettings as FeedbackSettings
 from kt_jira.config.sla import SlaSettings as SlaSettings
+from kt_jira.config.storm import StormSettings as StormSettings
 from kt_jira.tickets.calendar import BusinessCalendar
 from kt_jira.tickets.sla import parse_duration
 
@@ -195,6 +196,7 @@ class Settings(Strict):
     templates: Templates = Templates()
     sla: SlaSettings = SlaSettings()
     feedback: FeedbackSettings = FeedbackSettings()
+    storm: StormSettings = StormSettings()
 
     @field_validator("database_password")
     @classmethod

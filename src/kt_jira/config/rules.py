@@ -21,6 +21,10 @@ MATCH_KEYS = ("action", "severity", "category", "policy", "model", "gateway_id",
 # Matched with globs or `re:` regexes; the other keys compare whole values, ignoring case.
 PATTERN_KEYS = frozenset({"policy", "model", "gateway_id", "org_id"})
 PROJECT_KEY = re.compile(r"[A-Z][A-Z0-9_]{0,254}")
+# What ``set.group_by`` may name: an escalation's facts, and the category the rules decided.
+GROUP_BY_KEYS = ("policy", "action", "severity", "category", "model", "gateway_id", "org_id",
+                 "user_id")  # fmt: skip
+DEFAULT_GROUP_WINDOW = "1h"
 
 
 def _alternatives(value: Any) -> Any:
@@ -69,6 +73,14 @@ class RuleSet(_Strict):
     fields: dict[str, FieldTemplate] = Field(default_factory=dict)  # Jira field NAME -> template
     summary: str | None = None  # overrides templates.summary for this rule
     description: str | None = None  # overrides templates.description for this rule
+    # Grouping (off unless given): escalations with the same values share one ticket, as comments.
+    group_by: list[str] | None = None  # any of GROUP_BY_KEYS
+    group_window: str | None = None  # how long a group takes members (default DEFAULT_GROUP_WINDOW)
+
+    @property
+    def grouping_window(self) -> str:
+        """The window of this rule's groups (``group_window``, else the default)."""
+        return self.group_window or DEFAULT_GROUP_WINDOW
 
 
 class Rule(_Strict):
@@ -165,10 +177,35 @@ def rule_problems(rule: Rule) -> list[str]:
     for key in ("components", "watchers"):
         if any(not item.strip() for item in getattr(chosen, key)):
             problems.append(f"set.{key} has an empty entry; remove it")
+    problems += _grouping_problems(chosen)
     if any(not name.strip() for name in chosen.fields):
         problems.append("set.fields has an empty field name; use the Jira field's exact name")
     for where, source in rule_templates(chosen):
         problem = syntax_problem(source)
         if problem is not None:
             problems.append(f"{where}: template {problem}; fix the Jinja syntax")
+    return problems
+
+
+def _grouping_problems(chosen: RuleSet) -> list[str]:
+    """``group_by`` names known keys, each once; ``group_window`` is a positive duration that
+    goes with a ``group_by``."""
+    problems: list[str] = []
+    if chosen.group_by is not None:
+        unknown = [key for key in chosen.group_by if key not in GROUP_BY_KEYS]
+        if unknown or not chosen.group_by:
+            problems.append(
+                f"set.group_by takes a list of {', '.join(GROUP_BY_KEYS)}"
+                + (f"; unknown: {', '.join(map(repr, unknown))}" if unknown else "")
+            )
+        if len(set(chosen.group_by)) != len(chosen.group_by):
+            problems.append("set.group_by names a key twice; list each once")
+    if chosen.group_window is not None:
+        if chosen.group_by is None:
+            problems.append("set.group_window needs set.group_by (what to group by)")
+        try:
+            if parse_duration(chosen.group_window).total_seconds() <= 0:
+                problems.append("set.group_window must be longer than 0")
+        except ValueError as exc:
+            problems.append(f"set.group_window: {exc}")
     return problems

@@ -126,11 +126,12 @@ class JiraClient(JiraAdmin):
             "POST", f"/issue/{_seg(id_or_key)}/transitions", json=body, idempotent=False
         )
 
-    async def add_comment(self, id_or_key: str, body_adf: dict[str, Any] | str) -> None:
-        """``POST /issue/{id}/comment``: an ADF body on Cloud v3, wiki markup on Data Center v2."""
-        await self._request(
+    async def add_comment(self, id_or_key: str, body_adf: dict[str, Any] | str) -> str:
+        """``POST /issue/{id}/comment`` (ADF on Cloud v3, wiki markup on DC v2): the new id."""
+        data = await self._request(
             "POST", f"/issue/{_seg(id_or_key)}/comment", json={"body": body_adf}, idempotent=False
         )
+        return str(data.get("id") or "") if isinstance(data, dict) else ""
 
     async def comments(self, id_or_key: str) -> list[dict[str, Any]]:
         """``GET /issue/{id}/comment``, every page: bodies are ADF on Cloud, wiki on DC."""

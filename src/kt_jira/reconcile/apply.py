@@ -82,6 +82,10 @@ class Repairs:
         if first.kind is ActionKind.RESOLVE_JIRA:
             key = await self.store.queue.enqueue_again(jobs.resolve_jira(eid, run_at=now), now=now)
             return [_queued(key)], key is not None
+        if first.kind is ActionKind.RESOLVE_GROUP:  # eid opened the group; it is the last known
+            job = jobs.resolve_group(eid, last=eid, run_at=now)
+            key = await self.store.queue.enqueue_again(job, now=now)
+            return [_queued(key)], key is not None
         if first.kind is ActionKind.RESOLVE_KEEPTRUSTS:
             job = jobs.resolve_keeptrusts(
                 escalation_id=eid,

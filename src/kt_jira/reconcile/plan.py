@@ -7,111 +7,22 @@ I/O module; ``reconcile.py`` gathers the inputs and carries the plan out.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import Any
 
 from kt_jira.jobs import Kind
+from kt_jira.reconcile.findings import Action as Action
+from kt_jira.reconcile.findings import ActionKind as ActionKind
+from kt_jira.reconcile.findings import JiraIssue as JiraIssue
+from kt_jira.reconcile.findings import JobState as JobState
+from kt_jira.reconcile.findings import LocalEscalation as LocalEscalation
+from kt_jira.reconcile.findings import Plan as Plan
+from kt_jira.reconcile.findings import RemoteEscalation as RemoteEscalation
 from kt_jira.render.sanitise import correlation_label
-from kt_jira.tickets.sla_clock import Signal
 
 OPEN = "open"
 CLOSED = frozenset({"resolved", "expired"})
 MARKER_PREFIX = "kt-esc-"
-
-
-class JobState(StrEnum):
-    """What the queue holds for one (job kind, escalation): the most telling job wins."""
-
-    PENDING = "pending"  #: queued or running: the repair is already under way
-    DEAD = "dead"  #: dead letter: needs a person (`kt-jira jobs replay`), not another copy
-    DONE = "done"
-
-
-@dataclass(frozen=True, kw_only=True)
-class RemoteEscalation:
-    """One escalation as Keeptrusts reports it now; ``payload`` is its raw API object."""
-
-    escalation_id: str
-    status: str  #: open, resolved, expired, or missing (Keeptrusts answered 404)
-    resolution: str = ""
-    notes: str = ""
-    resolved_by: str = ""
-    resolved_at: datetime | None = None
-    payload: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, kw_only=True)
-class LocalEscalation:
-    """What the bridge's database says about one escalation and its link."""
-
-    escalation_id: str
-    status: str  #: open, resolved or expired
-    link_state: str | None = None  #: pending, attempting, created (None: no link row)
-    issue_id: str | None = None
-    issue_key: str | None = None
-
-    @property
-    def linked(self) -> bool:
-        return self.link_state == "created" and bool(self.issue_id)
-
-
-@dataclass(frozen=True, kw_only=True)
-class JiraIssue:
-    issue_id: str
-    key: str
-    labels: tuple[str, ...] = ()
-    created: datetime | None = None
-    created_text: str = ""  #: Jira's own string: the adopt rule orders by it, so do we
-    done: bool = False  #: statusCategory.key == "done"
-    status: str = ""
-    resolution: str = ""
-    marker_ids: tuple[str, ...] = ()  #: escalation ids in the Escalation ID field (field marker)
-    category: str = ""  #: statusCategory.key: new, indeterminate or done
-    resolved_at: datetime | None = None  #: resolutiondate
-    category_changed_at: datetime | None = None  #: statuscategorychangedate
-
-
-class ActionKind(StrEnum):
-    LEARN = "learn escalation"
-    CREATE = "create ticket"
-    RESOLVE_KEEPTRUSTS = "resolve in Keeptrusts"
-    RECORD_RESOLUTION = "record resolution"
-    RESOLVE_JIRA = "resolve in Jira"
-    FOLD = "fold duplicate"
-    NOTE = "left as is"
-
-
-@dataclass(frozen=True, kw_only=True)
-class Action:
-    """One repair (or, for ``NOTE``, a finding left for a person) and why."""
-
-    kind: ActionKind
-    escalation_id: str
-    reason: str
-    issue_id: str = ""
-    issue_key: str = ""
-    keep_key: str = ""  #: FOLD: the ticket that stays
-    search_first: bool = False  #: CREATE: a ticket may exist; the job must look before creating
-    resolution: str = ""  #: RESOLVE_KEEPTRUSTS: the Jira resolution name
-    remote: RemoteEscalation | None = None  #: LEARN / RECORD_RESOLUTION: what Keeptrusts said
-
-
-@dataclass(frozen=True, kw_only=True)
-class Plan:
-    actions: tuple[Action, ...]
-    keeptrusts_open: int
-    local_checked: int
-    jira_issues: int
-    sla_signals: tuple[tuple[str, Signal], ...] = ()  #: (escalation id, fact) webhooks missed
-
-    def of(self, kind: ActionKind) -> list[Action]:
-        return [a for a in self.actions if a.kind is kind]
-
-    @property
-    def writes(self) -> list[Action]:
-        return [a for a in self.actions if a.kind is not ActionKind.NOTE]
 
 
 def needs_detail(
@@ -227,12 +138,29 @@ class _Context:
             return actions
         if linked.done:
             return actions
+        if loc.group_role is not None:
+            return [*actions, *self._group_closed(eid, loc, linked)]
         state = self.jobs.get((Kind.RESOLVE_JIRA, eid))
         if state is JobState.DONE and loc.status in CLOSED:
             why = f"{linked.key} was reopened after the bridge resolved it; resolve is final"
             return [*actions, _note(eid, why, linked)]
         why = f"closed in Keeptrusts, {linked.key} is still {linked.status or 'open'}"
         return [*actions, self._job(Kind.RESOLVE_JIRA, ActionKind.RESOLVE_JIRA, eid, why, linked)]
+
+    def _group_closed(self, eid: str, loc: LocalEscalation, linked: JiraIssue) -> list[Action]:
+        """A closed escalation of a group whose ticket is not done: its own note on the ticket
+        (``resolve_jira``) until every one is closed, then the group's walk to done."""
+        if loc.group_role == "member" or loc.group_open:
+            done = self.jobs.get((Kind.RESOLVE_JIRA, eid)) is JobState.DONE
+            if done and loc.status != OPEN:
+                return []  # noted on the ticket; it stays open while its group has open ones
+            why = f"closed in Keeptrusts; {linked.key} holds its group"
+            return [self._job(Kind.RESOLVE_JIRA, ActionKind.RESOLVE_JIRA, eid, why, linked)]
+        if self.jobs.get((Kind.RESOLVE_GROUP, eid)) is JobState.DONE:
+            why = f"{linked.key} was reopened after the bridge resolved its group; resolve is final"
+            return [_note(eid, why, linked)]
+        why = f"every escalation of its group is closed, {linked.key} is still {linked.status}"
+        return [self._job(Kind.RESOLVE_GROUP, ActionKind.RESOLVE_GROUP, eid, why, linked)]
 
     def _open_upstream(
         self,
@@ -246,6 +174,8 @@ class _Context:
             why = "open in Keeptrusts, never reached the bridge"
             create = _act(ActionKind.CREATE, eid, why, search_first=bool(group))
             return [_act(ActionKind.LEARN, eid, why, remote=remote), create]
+        if loc.group_role == "member" and not loc.linked:
+            return [_note(eid, "a comment on its group's ticket, which is still being created")]
         if not loc.linked:
             search = bool(group) or loc.link_state == "attempting"
             why = "open in Keeptrusts with no ticket"

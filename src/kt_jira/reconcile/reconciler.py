@@ -46,7 +46,7 @@ from kt_jira.tickets.rules import projects
 from kt_jira.tickets.sla import parse_duration
 
 LOCK = "reconcile"
-JOB_KINDS = (Kind.CREATE_ISSUE, Kind.RESOLVE_JIRA, Kind.RESOLVE_KEEPTRUSTS)
+JOB_KINDS = (Kind.CREATE_ISSUE, Kind.RESOLVE_JIRA, Kind.RESOLVE_KEEPTRUSTS, Kind.RESOLVE_GROUP)
 SEARCH_FIELDS = (
     "labels",
     "created",
@@ -149,6 +149,8 @@ class Reconciler:
                 link_state=r.link_state,
                 issue_id=r.issue_id,
                 issue_key=r.issue_key,
+                group_role=r.group_role,
+                group_open=r.group_open,
             )
             for r in rows
         ]

@@ -17,11 +17,13 @@ from kt_jira.tickets.sla_clock import Signal, SignalKind
 def sla_facts(
     local: Sequence[LocalEscalation], issues: Sequence[JiraIssue]
 ) -> tuple[tuple[str, Signal], ...]:
-    """``(escalation id, signal)`` for every linked issue whose state carries a dated fact."""
+    """``(escalation id, signal)`` for every linked issue whose state carries a dated fact (a
+    group's member has no clock: its group's ticket runs on the opener's)."""
     by_id = {issue.issue_id: issue for issue in issues}
     found: list[tuple[str, Signal]] = []
     for escalation in local:
-        issue = by_id.get(str(escalation.issue_id)) if escalation.linked else None
+        owns = escalation.linked and escalation.group_role != "member"
+        issue = by_id.get(str(escalation.issue_id)) if owns else None
         if issue is None:
             continue
         if issue.category == "done" and issue.resolved_at is not None:

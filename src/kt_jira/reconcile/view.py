@@ -22,6 +22,7 @@ _FINDINGS = {
     ActionKind.RESOLVE_KEEPTRUSTS: "done in Jira, open in Keeptrusts",
     ActionKind.RECORD_RESOLUTION: "closed in Keeptrusts, open in the database",
     ActionKind.RESOLVE_JIRA: "closed in Keeptrusts, ticket not done",
+    ActionKind.RESOLVE_GROUP: "every escalation of a group closed, its ticket not done",
     ActionKind.FOLD: "duplicate tickets",
     ActionKind.NOTE: "needs a person / in progress",
 }

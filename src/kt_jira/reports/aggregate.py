@@ -90,6 +90,7 @@ class Report:
     false_positives: dict[str, tuple[int, int]]  #: policy -> (resolved, false positives)
     backlog: dict[str, int]
     dead_letters: dict[str, int] = field(default_factory=dict)
+    grouped: int = 0  #: escalations that became a comment on a group's ticket
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -97,6 +98,7 @@ class Report:
             "until": self.until.isoformat(),
             "project": self.project,
             "escalations": self.escalations,
+            "grouped": self.grouped,
             "by_priority": self.by_priority,
             "by_policy": self.by_policy,
             "by_action": self.by_action,
@@ -149,8 +151,10 @@ def build(
     since: datetime,
     until: datetime,
     project: str | None = None,
+    grouped: int = 0,
 ) -> Report:
-    """The report for ``[since, until)``; ``until`` is also the "now" SLA states are read at."""
+    """The report for ``[since, until)``; ``until`` is also the "now" SLA states are read at.
+    ``grouped`` escalations became comments on a group's ticket (``created`` are tickets)."""
     names = {name.casefold() for name in false_positive_names}
     return Report(
         since=since,
@@ -168,6 +172,7 @@ def build(
         false_positives=_false_positives(resolved, names),
         backlog=_backlog(backlog, until),
         dead_letters=dict(sorted(dead_letters.items())),
+        grouped=grouped,
     )
 
 

@@ -55,6 +55,7 @@ async def load_report_and_tickets(
         since=start,
         until=now,
         project=project,
+        grouped=await store.reports.grouped(since=start, until=now, project=project),
     )
     return report, created
 

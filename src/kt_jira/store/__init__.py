@@ -5,14 +5,22 @@ Nothing outside this package writes SQL or knows which dialect it talks to. Open
 store is one object per concept, each holding its own statements and opening its own
 transactions on ``store.db`` (``database.Database``): ``store.deliveries``, ``.quarantine``,
 ``.escalations``, ``.queue``, ``.links``, ``.pauses``, ``.sync``, ``.sla``, ``.feedback``,
-``.reconcile``, ``.audit`` and ``.counts``. Where one transaction spans concepts (an accepted
-delivery upserts its escalation and enqueues its jobs), the concept calls the other's
-conn-level step (``queue.insert(conn, job, now=…)``), never its transaction-opening method.
+``.groups``, ``.storms``, ``.reconcile``, ``.audit`` and ``.counts``. Where one transaction
+spans concepts (an accepted delivery upserts its escalation and enqueues its jobs), the
+concept calls the other's conn-level step (``queue.insert(conn, job, now=…)``), never its
+transaction-opening method.
 """
 
 from __future__ import annotations
 
 from kt_jira.store.engine import normalise_url
+from kt_jira.store.group_records import (
+    GroupOpening,
+    GroupRecord,
+    MemberRecord,
+    Placement,
+    StormRecord,
+)
 from kt_jira.store.models import (
     Attempt,
     AuditRecord,
@@ -48,6 +56,8 @@ __all__ = [
     "EscalationRecord",
     "EscalationStatus",
     "FalsePositiveRecord",
+    "GroupOpening",
+    "GroupRecord",
     "InboundChange",
     "IngestOutcome",
     "JiraStatus",
@@ -55,12 +65,15 @@ __all__ = [
     "JobStatus",
     "LinkRecord",
     "LinkState",
+    "MemberRecord",
     "Outcome",
+    "Placement",
     "ReconcileRow",
     "SlaActionRecord",
     "SlaClockRow",
     "SlaSignal",
     "Store",
+    "StormRecord",
     "StoryMember",
     "StoryOpening",
     "StoryRecord",

@@ -300,4 +300,6 @@ class InboundChange:
     resolution: str = ""  #: the Jira resolution, recorded with a done ``status``
     signals: tuple[SlaSignal, ...] = ()  #: SLA facts the event carries (kept even when stale)
     jobs: tuple[NewJob, ...] = ()  #: enqueued in the same transaction
+    #: the ticket went done: a resolve_keeptrusts for each open member of the group it holds
+    members_resolve: NewJob | None = None
     detail: Mapping[str, Any] = field(default_factory=dict)  #: for the audit row

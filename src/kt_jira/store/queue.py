@@ -283,11 +283,12 @@ async def insert(conn: AsyncConnection, job: NewJob, *, now: datetime) -> int | 
     return job_id
 
 
-async def pending(conn: AsyncConnection, job_key: str) -> bool:
-    """Whether a job with ``job_key``, or a reconcile copy of it, is queued or running."""
+async def pending(conn: AsyncConnection, job_key: str, *, statuses: Sequence[str] = ACTIVE) -> bool:
+    """Whether a job with ``job_key``, or a reconcile copy of it, is queued or running (or in
+    ``statuses``: only ``queued`` asks whether one is still to start)."""
     copies = jobs.c.job_key.startswith(job_key + RECONCILE_SUFFIX, autoescape=True)
     active = select(jobs.c.id).where(
-        (jobs.c.job_key == job_key) | copies, jobs.c.status.in_(ACTIVE)
+        (jobs.c.job_key == job_key) | copies, jobs.c.status.in_(list(statuses))
     )
     return (await conn.execute(active.limit(1))).first() is not None
 

@@ -8,15 +8,16 @@ caller are queried in chunks, well under every driver's parameter limit.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kt_jira.store.database import Database
 from kt_jira.store.models import EscalationStatus
 from kt_jira.store.queue import RECONCILE_SUFFIX
-from kt_jira.store.tables import escalations, jobs, links
+from kt_jira.store.tables import escalations, group_members, jobs, links, ticket_groups
 
 CHUNK = 500  # ids per IN (...) list
 
@@ -30,6 +31,9 @@ class ReconcileRow:
     link_state: str | None
     issue_id: str | None
     issue_key: str | None
+    #: ``opener`` or ``member`` of a group; a member's link fields are its group ticket's
+    group_role: str | None = None
+    group_open: int = 0  #: an opener's members still open
 
 
 class Reconcile:
@@ -62,7 +66,7 @@ class Reconcile:
                         issue_id=row[3],
                         issue_key=row[4],
                     )
-        return list(found.values())
+            return await _with_groups(conn, found)
 
     async def job_statuses(
         self, *, escalation_ids: Sequence[str], kinds: Sequence[str]
@@ -87,6 +91,35 @@ class Reconcile:
                     if target is not None:
                         found.setdefault(target, []).append(str(status))
         return found
+
+
+async def _with_groups(conn: AsyncConnection, found: dict[str, ReconcileRow]) -> list[ReconcileRow]:
+    """Each row with its group: a member sees its group's ticket (the opener's link) as its
+    own, and an opener how many of its members are still open."""
+    opener = links.alias("opener")
+    still_open = func.sum(case((escalations.c.status == EscalationStatus.OPEN.value, 1), else_=0))
+    for chunk in _chunks(list(found)):
+        members = (
+            select(group_members.c.escalation_id, opener.c.state, opener.c.issue_id)
+            .add_columns(opener.c.issue_key)
+            .join(ticket_groups, ticket_groups.c.id == group_members.c.group_id)
+            .outerjoin(opener, opener.c.escalation_id == ticket_groups.c.opener_id)
+            .where(group_members.c.escalation_id.in_(chunk))
+        )
+        for eid, state, issue_id, issue_key in await conn.execute(members):
+            found[eid] = replace(found[eid], group_role="member", link_state=state,
+                                 issue_id=issue_id, issue_key=issue_key)  # fmt: skip
+        openers = (
+            select(ticket_groups.c.opener_id, still_open)
+            .select_from(ticket_groups)
+            .outerjoin(group_members, group_members.c.group_id == ticket_groups.c.id)
+            .outerjoin(escalations, escalations.c.escalation_id == group_members.c.escalation_id)
+            .where(ticket_groups.c.opener_id.in_(chunk))
+            .group_by(ticket_groups.c.opener_id)
+        )
+        for eid, count in await conn.execute(openers):
+            found[eid] = replace(found[eid], group_role="opener", group_open=int(count or 0))
+    return list(found.values())
 
 
 def _chunks(values: Sequence[str]) -> Iterator[list[str]]:

@@ -14,8 +14,10 @@ from kt_jira.store.tables import (
     escalations,
     feedback_members,
     feedback_stories,
+    group_members,
     jobs,
     links,
+    ticket_groups,
 )
 
 
@@ -51,6 +53,20 @@ class Reports:
         ]
         async with self._db.read() as conn:
             return await clock_rows(conn, where)
+
+    async def grouped(self, *, since: datetime, until: datetime, project: str | None = None) -> int:
+        """Escalations that joined a group (a comment on its ticket, not a ticket of their own)
+        in ``[since, until]``, in ``project`` (the group ticket's) when given."""
+        opener = links.c.escalation_id == ticket_groups.c.opener_id
+        query = (
+            select(func.count())
+            .select_from(group_members.join(ticket_groups).outerjoin(links, opener))
+            .where(group_members.c.joined_at >= since, group_members.c.joined_at <= until)
+        )
+        if project is not None:
+            query = query.where(func.upper(links.c.project) == project.upper())
+        async with self._db.read() as conn:
+            return int((await conn.execute(query)).scalar_one())
 
     async def oldest_queued(self) -> datetime | None:
         """When the longest-waiting queued job was enqueued (None: the queue is empty)."""

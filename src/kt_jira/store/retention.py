@@ -10,7 +10,8 @@ Older than the cutoff, and only what can never matter again:
 - ``escalations``: closed ones (resolved or expired in Keeptrusts before the cutoff) whose ticket
   is done in Jira since before the cutoff, was deleted there, or never existed; their link, SLA
   signals and actions go with them (``ON DELETE CASCADE``), and so do their rows in the
-  false-positive loop's Story members.
+  false-positive loop's Story members; an escalation that owns a group's ticket goes only when
+  every member of its group may go too (the group's rows go with it).
 
 Everything else stays: open escalations and their tickets, every link of a ticket not done,
 dead letters, the shared pause, the false-positive Stories. Exactly-once does not depend on a
@@ -25,11 +26,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Column, ColumnElement, Select, and_, delete, func, or_, select
+from sqlalchemy import Column, ColumnElement, Select, and_, delete, exists, func, or_, select
 
 from kt_jira.store.database import Database
 from kt_jira.store.models import EscalationStatus, JobStatus
-from kt_jira.store.tables import audit, deliveries, escalations, feedback_members, jobs, links
+from kt_jira.store.tables import (
+    audit,
+    deliveries,
+    escalations,
+    feedback_members,
+    group_members,
+    jobs,
+    links,
+    ticket_groups,
+)
 
 #: The tables ``prune`` deletes from, in the order it does.
 KINDS: Final = ("deliveries", "jobs", "audit", "escalations")
@@ -49,16 +59,36 @@ def _old(kind: str, cutoff: datetime) -> Select[tuple[object]]:
         return (
             select(escalations.c.escalation_id)
             .select_from(escalations.outerjoin(links))
-            .where(_closed_before(cutoff), _ticket_closed_before(cutoff))
+            .where(
+                _closed_before(cutoff), _ticket_closed_before(cutoff), ~_opens_a_live_group(cutoff)
+            )
         )
     raise ValueError(f"unknown retention kind {kind!r}")
 
 
+_CLOSED: Final = (EscalationStatus.RESOLVED.value, EscalationStatus.EXPIRED.value)
+
+
 def _closed_before(cutoff: datetime) -> ColumnElement[bool]:
-    closed = (EscalationStatus.RESOLVED.value, EscalationStatus.EXPIRED.value)
     return and_(
-        escalations.c.status.in_(closed),
+        escalations.c.status.in_(_CLOSED),
         func.coalesce(escalations.c.resolved_at, escalations.c.updated_at) < cutoff,
+    )
+
+
+def _opens_a_live_group(cutoff: datetime) -> ColumnElement[bool]:
+    """The escalation owns a group ticket with a member that may not go yet: deleting the group
+    would leave that member without its ticket (and reconcile would open one)."""
+    member = escalations.alias("member")
+    still_here = or_(
+        member.c.status.not_in(_CLOSED),
+        func.coalesce(member.c.resolved_at, member.c.updated_at) >= cutoff,
+    )
+    return exists(
+        select(group_members.c.escalation_id)
+        .join(ticket_groups, ticket_groups.c.id == group_members.c.group_id)
+        .join(member, member.c.escalation_id == group_members.c.escalation_id)
+        .where(ticket_groups.c.opener_id == escalations.c.escalation_id, still_here)
     )
 
 

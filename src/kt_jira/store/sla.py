@@ -8,6 +8,7 @@ jobs commit with its row or not at all.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from kt_jira.jobs import NewJob
 from kt_jira.store import audit, queue
 from kt_jira.store.database import Database
+from kt_jira.store.group_records import member_resolutions
 from kt_jira.store.links import ENTITY, to_link
 from kt_jira.store.models import (
     EscalationStatus,
@@ -138,11 +140,24 @@ async def clock_rows(
     ids = [row["escalation_id"] for row in rows]
     signals = await _by_escalation(conn, ids, sla_signals)
     actions = await _by_escalation(conn, ids, sla_actions)
+    groups = await member_resolutions(conn, ids)
     return [
-        _clock_row(row, signals.get(eid, ()), actions.get(eid, ()))
+        _with_group(_clock_row(row, signals.get(eid, ()), actions.get(eid, ())), groups.get(eid))
         for row in rows
         if (eid := row["escalation_id"])
     ]
+
+
+def _with_group(row: SlaClockRow, members: tuple[bool, datetime | None] | None) -> SlaClockRow:
+    """A group's ticket is resolved when its last escalation is: not while a member is open."""
+    if members is None:
+        return row
+    members_open, last = members
+    if members_open:
+        return replace(row, escalation_open=True, escalation_resolved_at=None)
+    if row.escalation_open or last is None or row.escalation_resolved_at is None:
+        return row
+    return replace(row, escalation_resolved_at=max(last, row.escalation_resolved_at))
 
 
 def _clock_row(row: RowMapping, signals: Iterable[Any], actions: Iterable[Any]) -> SlaClockRow:

@@ -18,6 +18,7 @@ from kt_jira.store.database import Database
 from kt_jira.store.deliveries import Deliveries
 from kt_jira.store.escalations import Escalations
 from kt_jira.store.feedback import Feedback
+from kt_jira.store.groups import Groups
 from kt_jira.store.links import Links
 from kt_jira.store.pauses import Pauses
 from kt_jira.store.quarantine import Quarantine
@@ -26,6 +27,7 @@ from kt_jira.store.reconcile import Reconcile
 from kt_jira.store.reports import Reports
 from kt_jira.store.retention import Retention
 from kt_jira.store.sla import Sla
+from kt_jira.store.storms import Storms
 from kt_jira.store.sync import Sync
 
 
@@ -69,6 +71,10 @@ class Store:
         self.sync = Sync(db)
         #: SLA clocks: signals, the open clocks a scan reads, the breach actions taken.
         self.sla = Sla(db)
+        #: Grouping: escalations that share one ticket, their comments, the guard's storms.
+        self.groups = Groups(db)
+        #: The runaway guard's storms: the running ones, and starting one with its group.
+        self.storms = Storms(db)
         #: The false-positive loop: false positives, Stories and members, the Story's create.
         self.feedback = Feedback(db)
         #: Reports and the dashboard: tickets by date range, the backlog, dead letters.

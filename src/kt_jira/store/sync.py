@@ -20,7 +20,7 @@ from kt_jira import jobs as job_contract
 from kt_jira.events.keeptrusts import Resolution
 from kt_jira.jobs import NewJob
 from kt_jira.signing import VerifiedDelivery
-from kt_jira.store import audit, deliveries, queue, sla
+from kt_jira.store import audit, deliveries, group_steps, queue, sla
 from kt_jira.store.database import Database
 from kt_jira.store.models import (
     DeliveryStatus,
@@ -131,6 +131,11 @@ class Sync:
             enqueued = [
                 job.job_key for job in change.jobs if await queue.insert(conn, job, now=now)
             ]
+            if change.members_resolve is not None:
+                template = change.members_resolve
+                enqueued += await group_steps.resolve_members(
+                    conn, escalation_id, template, now=now
+                )
             await audit.write(
                 conn,
                 at=now,
@@ -156,11 +161,12 @@ class Sync:
         if origin is not None:
             values.update(last_origin=origin, last_synced_at=now)
         if busy_until is not None:
-            later = links.c.bridge_busy_until.is_(None) | (links.c.bridge_busy_until < busy_until)
-            values["bridge_busy_until"] = case((later, busy_until), else_=links.c.bridge_busy_until)
+            values["bridge_busy_until"] = _busy_until(busy_until)
         stmt = update(links).where(links.c.escalation_id == escalation_id).values(values)
         async with self._db.write() as conn:
             await conn.execute(stmt)
+            if origin is not None:  # a group member has no link: its own row says it
+                await group_steps.mark_member(conn, escalation_id, last_origin=origin)
             await audit.write(
                 conn,
                 at=now,
@@ -224,6 +230,18 @@ class Sync:
                 )
 
 
+async def hold_echoes(conn: AsyncConnection, escalation_id: str, *, until: datetime) -> None:
+    """The conn-level step of a bridge write to the link's issue: authorless webhooks until
+    ``until`` are its echoes (the window only ever grows)."""
+    stmt = update(links).where(links.c.escalation_id == escalation_id)
+    await conn.execute(stmt.values(bridge_busy_until=_busy_until(until)))
+
+
+def _busy_until(until: datetime) -> ColumnElement[Any]:
+    later = links.c.bridge_busy_until.is_(None) | (links.c.bridge_busy_until < until)
+    return case((later, until), else_=links.c.bridge_busy_until)
+
+
 async def _linked_escalation(
     conn: AsyncConnection, *, issue_id: str, labels: Sequence[str]
 ) -> str | None:
@@ -253,6 +271,7 @@ async def _finish(
     await conn.execute(
         stmt.values(last_origin=origin, last_synced_at=now, updated_at=now, **{column: now})
     )
+    await group_steps.mark_member(conn, escalation_id, last_origin=origin, **{column: now})
     await audit.write(
         conn,
         at=now,

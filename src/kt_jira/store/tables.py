@@ -1,21 +1,16 @@
 """The schema as SQLAlchemy Core tables on one ``MetaData``, plus the portable column types.
 
 This is the model the code queries; ``migrations/`` is what builds it, and a test checks that the
-two agree. Only ``store/`` may import this module.
+two agree. The column types live in ``types.py`` (re-exported here). Only ``store/`` may import
+this module.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
     Column,
-    DateTime,
-    Dialect,
     ForeignKey,
     Index,
     Integer,
@@ -27,8 +22,10 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.types import TypeDecorator
+
+from kt_jira.store.types import BigId as BigId
+from kt_jira.store.types import Json as Json
+from kt_jira.store.types import UTCDateTime as UTCDateTime
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -39,38 +36,16 @@ NAMING = {
 }
 metadata = MetaData(naming_convention=NAMING)
 
-# SQLite INTEGER PRIMARY KEY is the rowid; BIGINT would not autoincrement there.
-BigId = BigInteger().with_variant(Integer(), "sqlite")
-Json = JSON().with_variant(JSONB(), "postgresql")
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Aware datetimes in, aware UTC datetimes out, on both dialects.
-
-    PostgreSQL stores ``timestamptz``. SQLite has no time zones: values are stored as naive UTC
-    text in one fixed format, so string comparison in SQL orders them correctly.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value!r}: the store only takes aware datetimes")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        assert isinstance(value, datetime)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
 
 def _id() -> Column[int]:
     return Column("id", BigId, primary_key=True, autoincrement=True)
+
+
+def _escalation_fk() -> ForeignKey:
+    return ForeignKey("escalations.escalation_id", ondelete="CASCADE")
+
+
+_OPEN = text("closed_at IS NULL")
 
 
 deliveries = Table(
@@ -295,4 +270,62 @@ audit = Table(
     Column("action", String(50), nullable=False),
     Column("detail", Json, nullable=False),
     Index("ix_audit_entity_id", "entity_id"),
+)
+
+# Grouping (0005): escalations that share one ticket. The opener's link owns the ticket (and its
+# SLA clock); the partial unique index makes "one open group per key" a database fact.
+ticket_groups = Table(
+    "ticket_groups",
+    metadata,
+    _id(),
+    Column("group_key", String(255), nullable=False),
+    Column("rule", Text, nullable=False, server_default=""),
+    Column("policy_name", Text, nullable=False, server_default=""),
+    Column("reason", String(16), nullable=False),  # rule | storm
+    Column("opener_id", String(200), _escalation_fk(), unique=True, nullable=False),
+    Column("summary", Text, nullable=False, server_default=""),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("window_ends_at", UTCDateTime, nullable=False),
+    Column("member_count", Integer, nullable=False, server_default="0"),
+    Column("closed_at", UTCDateTime, nullable=True),
+    Index(
+        "uq_ticket_groups_open_group_key",
+        "group_key",
+        unique=True,
+        sqlite_where=_OPEN,
+        postgresql_where=_OPEN,
+    ),
+)
+
+# A further escalation of a group: a comment on its ticket (exactly once: pending, attempting,
+# posted), and the sync columns a link has for the escalation's own resolution.
+group_members = Table(
+    "group_members",
+    metadata,
+    Column("escalation_id", String(200), _escalation_fk(), primary_key=True),
+    Column("group_id", BigId, ForeignKey("ticket_groups.id", ondelete="CASCADE"), nullable=False),
+    Column("joined_at", UTCDateTime, nullable=False),
+    Column("comment_state", String(16), nullable=False, server_default="pending"),
+    Column("commented_at", UTCDateTime, nullable=True),
+    Column("comment_id", String(64), nullable=True),
+    Column("last_origin", String(50), nullable=True),
+    Column("synced_to_keeptrusts_at", UTCDateTime, nullable=True),
+    Column("synced_to_jira_at", UTCDateTime, nullable=True),
+    Index("ix_group_members_group_id", "group_id"),
+)
+
+# The runaway guard's storms: one row per storm of a policy (``policy_key``: a digest of the
+# name, so the unique key stays short), so "says so once" is a database fact.
+storms = Table(
+    "storms",
+    metadata,
+    _id(),
+    Column("policy_name", Text, nullable=False),
+    Column("policy_key", String(64), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("group_id", BigId, ForeignKey("ticket_groups.id", ondelete="SET NULL"), nullable=True),
+    Column("tickets", Integer, nullable=False),
+    UniqueConstraint("policy_key", "started_at"),
+    Index("ix_storms_ends_at", "ends_at"),
 )

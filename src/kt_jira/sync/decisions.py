@@ -48,6 +48,7 @@ class InboundPlan:
     first_response_at: datetime | None = None
     deleted: bool = False
     resolve: bool = False
+    resolve_members: bool = False  #: a group's ticket went done: resolve its open members too
     explain_reopen: bool = False
 
 
@@ -92,6 +93,7 @@ def plan_inbound(
         echo=echo,
         record_status=True,
         resolve=not echo and inbound and done_now and not link.escalation_closed,
+        resolve_members=not echo and inbound and done_now,
         explain_reopen=not echo and was_done and not done_now,
     )
 

@@ -43,7 +43,8 @@ from kt_jira.sync.decisions import (
     keeptrusts_outcome,
     plan_inbound,
 )
-from kt_jira.sync.outbound import OutboundSync, current_status
+from kt_jira.sync.group_outbound import GroupSync
+from kt_jira.sync.outbound import current_status
 from kt_jira.sync.text import reopened_after_resolve
 from kt_jira.tickets.sla_clock import RESPONSES
 from kt_jira.tickets.sla_signals import signals_from_jira
@@ -55,7 +56,7 @@ PENDING = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
 @dataclass(kw_only=True)
-class SyncHandlers(OutboundSync):
+class SyncHandlers(GroupSync):
     """Every sync job kind; ``table()`` is what the worker runs."""
 
     _bot: str | None = field(default=None, init=False)
@@ -65,6 +66,7 @@ class SyncHandlers(OutboundSync):
             Kind.JIRA_EVENT: self.apply_jira_event,
             Kind.RESOLVE_KEEPTRUSTS: self.sync_status_inbound,
             Kind.RESOLVE_JIRA: self.sync_status_outbound,
+            Kind.RESOLVE_GROUP: self.resolve_group,
             Kind.EXPLAIN_REOPEN: self.explain_reopen,
         }
 
@@ -115,6 +117,7 @@ class SyncHandlers(OutboundSync):
                 continue
             now = self.clock()
             jobs = self._jobs_for(plan.resolve, plan.explain_reopen, event, link, now)
+            members = self._resolve(event, link, now) if plan.resolve_members else None
             moved = event.issue_key and link.issue_id == event.issue_id and not plan.stale
             change = InboundChange(
                 seen_status_at=link.jira_status_at,
@@ -126,6 +129,7 @@ class SyncHandlers(OutboundSync):
                 resolution=event.resolution,
                 signals=self._signals(event, link, bot=bot, echo=plan.echo),
                 jobs=tuple(jobs),
+                members_resolve=members,
                 detail=_detail(event, plan.echo, plan.stale),
             )
             applied = await self.store.sync.apply_inbound(escalation_id, change, now=now)
@@ -152,19 +156,7 @@ class SyncHandlers(OutboundSync):
     def _jobs_for(
         self, resolve: bool, explain: bool, event: JiraEvent, link: LinkRecord, now: datetime
     ) -> list[NewJob]:
-        jobs = []
-        if resolve:
-            jobs.append(
-                jobs_contract.resolve_keeptrusts(
-                    escalation_id=link.escalation_id,
-                    issue_id=event.issue_id,
-                    issue_key=event.issue_key or link.issue_key or "",
-                    resolution=event.resolution,
-                    actor_name=event.actor_name,
-                    actor_account_id=event.actor_id,
-                    run_at=now,
-                )
-            )
+        jobs = [self._resolve(event, link, now)] if resolve else []
         if explain:
             change = event.changelog_id or str(int((event.timestamp or now).timestamp() * 1000))
             jobs.append(
@@ -173,6 +165,18 @@ class SyncHandlers(OutboundSync):
                 )
             )
         return jobs
+
+    def _resolve(self, event: JiraEvent, link: LinkRecord, now: datetime) -> NewJob:
+        """Resolve the link's escalation upstream (the store copies it for a group's members)."""
+        return jobs_contract.resolve_keeptrusts(
+            escalation_id=link.escalation_id,
+            issue_id=event.issue_id,
+            issue_key=event.issue_key or link.issue_key or "",
+            resolution=event.resolution,
+            actor_name=event.actor_name,
+            actor_account_id=event.actor_id,
+            run_at=now,
+        )
 
     # -- inbound: Jira -> Keeptrusts --------------------------------------------------------
 

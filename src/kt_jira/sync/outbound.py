@@ -28,7 +28,7 @@ from kt_jira.sync.decisions import (
     resolution_for,
     wanted_jira_resolution,
 )
-from kt_jira.sync.text import no_path_to_done, resolved_upstream
+from kt_jira.sync.text import UpstreamResolution, no_path_to_done, resolved_upstream
 
 log = structlog.get_logger("kt_jira.sync")
 
@@ -139,7 +139,15 @@ class OutboundSync(SyncContext):
             # Deleted; done before; or the resolution began in Jira (this is its echo).
             log.info("sync.outbound_skipped", escalation_id=escalation_id, origin=link.last_origin)
             return
-        issue_id, res = link.issue_id, upstream(record)
+        await self.to_done(escalation_id, link, upstream(record))
+
+    async def to_done(
+        self, escalation_id: str, link: LinkRecord, res: UpstreamResolution, *, group: int = 0
+    ) -> None:
+        """Walk the link's issue to a done status and say why (``group``: the escalations of
+        the group the ticket holds, all resolved); comment and label when there is no path."""
+        assert link.issue_id is not None
+        issue_id = link.issue_id
         start = await current_status(self.jira, issue_id)
         if start.done and link.last_origin != ORIGIN_KEEPTRUSTS:
             await self._finish(escalation_id, start, "already_done")
@@ -152,7 +160,7 @@ class OutboundSync(SyncContext):
             busy_until=self.later(sync.echo_window_seconds),
         )
         if start.done:  # an earlier attempt of ours moved it; the comment is still owed
-            await self.comment(issue_id, resolved_upstream(res, status=start.name))
+            await self.comment(issue_id, resolved_upstream(res, status=start.name, group=group))
             await self._finish(escalation_id, start, "transitioned")
             return
         walk = await walk_to_done(
@@ -163,11 +171,14 @@ class OutboundSync(SyncContext):
             max_hops=sync.max_transition_hops,
         )
         if walk.reached_done:
-            await self.comment(issue_id, resolved_upstream(res, status=walk.status.name))
+            await self.comment(
+                issue_id, resolved_upstream(res, status=walk.status.name, group=group)
+            )
             await self._finish(escalation_id, walk.status, "transitioned")
             return
         label = sync.resolved_upstream_label
-        await self.comment(issue_id, no_path_to_done(res, status=walk.status.name, label=label))
+        doc = no_path_to_done(res, status=walk.status.name, label=label, group=group)
+        await self.comment(issue_id, doc)
         await self.jira.edit_issue(issue_id, {"update": {"labels": [{"add": label}]}})
         await self._finish(escalation_id, walk.status, "no_path")
 

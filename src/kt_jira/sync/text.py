@@ -45,23 +45,54 @@ def _note(res: UpstreamResolution) -> tuple[Paragraph, ...]:
     return (paragraph(text("Note: "), text(res.notes)),) if res.notes.strip() else ()
 
 
-def resolved_upstream(res: UpstreamResolution, *, status: str) -> Document:
-    """After the bridge moved the issue to a done status."""
+def _group(size: int) -> tuple[Paragraph, ...]:
+    if size < 2:
+        return ()
+    return (paragraph(text(f"It was the last open one of the {size} escalations of this group.")),)
+
+
+def resolved_upstream(res: UpstreamResolution, *, status: str, group: int = 0) -> Document:
+    """After the bridge moved the issue to a done status (``group``: the escalations of the
+    group it holds, when ``res`` resolved the last of them)."""
     return Document(
         content=(
             paragraph(*_what(res), text(".")),
             *_note(res),
+            *_group(group),
             paragraph(text(f"kt-jira moved this issue to {status}.")),
         )
     )
 
 
-def no_path_to_done(res: UpstreamResolution, *, status: str, label: str) -> Document:
+def resolved_headline(res: UpstreamResolution) -> Document:
+    """The first paragraph of every resolution comment, alone: what a retry looks for."""
+    return Document(content=(paragraph(*_what(res), text(".")),))
+
+
+def still_open(res: UpstreamResolution, *, open_count: int) -> Document:
+    """One escalation of a group closed while others are open: the ticket stays open."""
+    noun = "escalation of this group is" if open_count == 1 else "escalations of this group are"
+    return Document(
+        content=(
+            paragraph(*_what(res), text(".")),
+            *_note(res),
+            paragraph(
+                text(f"{open_count} more {noun} still open in Keeptrusts, so the issue stays "),
+                text("open; kt-jira moves it to done when the last one is resolved."),
+            ),
+        )
+    )
+
+
+def no_path_to_done(
+    res: UpstreamResolution, *, status: str, label: str, group: int = 0
+) -> Document:
     """When the workflow offers no way from the current status to a done status."""
     return Document(
         content=(
             paragraph(*_what(res), text(".")),
             *_note(res),
+            *_group(group),
             paragraph(
                 text(f"kt-jira found no workflow transition from {status} to a done status, "),
                 text(f"so the issue stays where it is and is labelled {label}. "),

@@ -28,6 +28,7 @@ from kt_jira.metrics import Metrics
 from kt_jira.store import CreatedIssue, EscalationRecord, Job, Store
 from kt_jira.store import Deadlines as LinkDeadlines
 from kt_jira.tickets.draft import IssueDraft
+from kt_jira.tickets.grouping import Grouping
 from kt_jira.tickets.rules import decide
 from kt_jira.tickets.sla import Deadlines
 from kt_jira.worker import Handler
@@ -43,6 +44,7 @@ class Handlers:
     metadata: JiraMetadata
     metrics: Metrics
     clock: Callable[[], datetime]
+    grouping: Grouping
 
     def table(self) -> dict[str, Handler]:
         return {Kind.CREATE_ISSUE: self.create_issue}
@@ -57,6 +59,10 @@ class Handlers:
         if link is not None and link.state == "created":
             return
         decision = decide(_escalation(record), self.settings.content, received_at=record.created_at)
+        if link is None or link.state == "pending":  # never tried, or certainly nothing created
+            placed = await self.grouping.place(record, decision)
+            if placed is not None and placed.role == "member":
+                return  # its group_comment job makes it a comment on the group's ticket
         draft = decision.draft
         if link is not None and link.state == "attempting":
             # An earlier attempt may have created it (timeout, 5xx, crash): look before creating.

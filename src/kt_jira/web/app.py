@@ -76,6 +76,7 @@ def create_app(
                 oldest_queued=await store.reports.oldest_queued(),
                 paused_until=await store.pauses.get_pause(PAUSE_NAME),
                 now=now,
+                storms=len(await store.storms.running(now=now)),
             )
         except Exception as exc:
             log.warning("metrics.database_unreadable", error=type(exc).__name__)

@@ -1,9 +1,9 @@
 """What the dashboard shows, read from the store and rendered to HTML (Jinja2, autoescaped).
 
 ``load`` gathers one time range's numbers (the report, the recent tickets, the queue, the dead
-letters, the feedback loop's Stories); ``render`` turns them into the page's ``<main>``, which
-the page's script also fetches alone (``/dashboard/fragment``) to refresh without a reload;
-``chart_csv`` is each chart's data as CSV.
+letters, the feedback loop's Stories, the storms running now); ``render`` turns them into the
+page's ``<main>``, which the page's script also fetches alone (``/dashboard/fragment``) to
+refresh without a reload; ``chart_csv`` is each chart's data as CSV.
 """
 
 from __future__ import annotations
@@ -65,6 +65,18 @@ class Story:
 
 
 @dataclass(frozen=True, kw_only=True)
+class StormView:
+    """A storm running now: the policy, since and until when, and how many it grouped."""
+
+    policy: str
+    since: datetime
+    until: datetime
+    grouped: int
+    key: str | None
+    url: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
 class DashboardData:
     range: str
     now: datetime
@@ -73,6 +85,7 @@ class DashboardData:
     queue: QueueState
     dead: list[Job]
     stories: list[Story]
+    storms: list[StormView]
 
 
 def range_of(value: str | None) -> str:
@@ -110,7 +123,26 @@ async def load(
             )
             for p, n, key, opened, count in stories
         ],
+        storms=await _storms(store, settings, now),
     )
+
+
+async def _storms(store: Store, settings: Settings, now: datetime) -> list[StormView]:
+    found = []
+    for storm in await store.storms.running(now=now):
+        group = await store.groups.group(storm.group_id) if storm.group_id else None
+        key = group.issue_key if group else None
+        found.append(
+            StormView(
+                policy=storm.policy_name,
+                since=storm.started_at,
+                until=storm.ends_at,
+                grouped=storm.grouped,
+                key=key,
+                url=settings.jira.browse_url(key) if key else None,
+            )
+        )
+    return found
 
 
 def render(data: DashboardData, *, csrf: str) -> Markup:

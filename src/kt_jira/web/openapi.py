@@ -113,6 +113,7 @@ SCHEMAS: Json = {
             "until": TIME,
             "project": MAYBE_TEXT,
             "escalations": {"type": "integer", "minimum": 0},
+            "grouped": {"type": "integer", "minimum": 0},
             "by_priority": {"type": "object", "additionalProperties": {"type": "integer"}},
             "by_policy": {"type": "object", "additionalProperties": {"type": "integer"}},
         },

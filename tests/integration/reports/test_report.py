@@ -113,3 +113,30 @@ async def test_report_numbers_match_jira(
     assert code == 0, csv_text
     assert csv_text.splitlines()[0] == "section,key,value"
     assert f"escalations,total,{len(SCENARIO)}" in csv_text.splitlines()
+
+
+async def test_report_counts_grouped_escalations_apart_from_tickets(
+    make_harness: HarnessFactory, database_url: str, tmp_path: Path
+) -> None:
+    """Three escalations of one group are one ticket and two grouped escalations; the JSON, the
+    table and the CSV all say so, and tickets keep counting as ``escalations``."""
+    rule = {"name": "grouped", "set": {"group_by": ["policy"]}}
+    harness = await make_harness(rules=[rule])
+    for n in range(3):
+        harness.keeptrusts.add_escalation(f"esc_rg_{n}", policy_name="pii-detector")
+    harness.keeptrusts.add_escalation("esc_rg_other", policy_name="toxicity")
+    await harness.settle()
+    bridge = harness.bridge
+    report = await load_report(
+        bridge.store, bridge.settings, since=timedelta(days=1), now=bridge.worker.clock()
+    )
+    data = report.as_json()
+    assert (data["escalations"], data["grouped"]) == (2, 2) == (len(bridge_issues(harness)), 2)
+    assert data["by_policy"] == {"pii-detector": 1, "toxicity": 1}
+    config = tmp_path / "kt-jira.yaml"
+    config.write_text(f"database_url: {database_url}\n", encoding="utf-8")
+    code, table = await kt_jira("report", "--config", str(config), env={})
+    assert code == 0, table
+    assert "2 more grouped into an open ticket as comments" in table
+    code, csv_text = await kt_jira("report", "--config", str(config), "--format", "csv", env={})
+    assert "grouped,total,2" in csv_text.splitlines()

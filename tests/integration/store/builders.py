@@ -88,3 +88,11 @@ async def ingest_resolved(
         event_type="escalation.resolved",
         jobs=[],
     )
+
+
+async def ingest_escalations(store: Store, count: int) -> list[str]:
+    """``esc-0`` … ``esc-<count-1>``, each ingested as the webhook does."""
+    ids = [f"esc-{n}" for n in range(count)]
+    for n, eid in enumerate(ids):
+        await ingest_created(store, eid, delivery_id=f"d-{n}")
+    return ids

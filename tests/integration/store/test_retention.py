@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import update
 
-from kt_jira.store import CreatedIssue, Deadlines, JobStatus, Store
+from kt_jira.store import CreatedIssue, Deadlines, GroupOpening, JobStatus, Store
 from kt_jira.store.retention import KINDS
 from kt_jira.store.tables import links
 from tests.integration.store.builders import LEASE, T0, ingest_created, ingest_resolved, job
@@ -96,3 +96,31 @@ async def test_prune_deletes_only_what_is_closed_and_old(store: Store) -> None:
     assert {
         kind: await store.retention.count(kind, cutoff=CUTOFF) for kind in KINDS
     } == dict.fromkeys(KINDS, 0)
+
+
+async def test_a_group_ticket_goes_only_with_every_member(store: Store) -> None:
+    """The escalation owning a group's ticket stays while a member of its group is open (the
+    member would lose its ticket); once every member is closed and old, the group goes whole."""
+    opening = GroupOpening(
+        key="g-1",
+        rule="grouped",
+        policy_name="PII leak",
+        reason="rule",
+        summary="PII leak",
+        window_ends_at=T0 + timedelta(hours=1),
+    )
+    await ingest_created(store, "esc-opener", delivery_id="d-o", at=T0)
+    await store.groups.join_or_open("esc-opener", opening, now=T0)
+    await ingest_created(store, "esc-member", delivery_id="d-m", at=T0)
+    placed = await store.groups.join_or_open("esc-member", opening, now=T0)
+    assert placed is not None
+    assert placed.role == "member"
+    await _ticket(store, "esc-opener", category="done", at=T0)
+    await ingest_resolved(store, "esc-opener", delivery_id="d-o2", at=T0)
+    assert await store.retention.count("escalations", cutoff=CUTOFF) == 0  # the member is open
+    await ingest_resolved(store, "esc-member", delivery_id="d-m2", at=T0)
+    assert await store.retention.count("escalations", cutoff=CUTOFF) == 2
+    while await store.retention.prune_batch("escalations", cutoff=CUTOFF, limit=10):
+        pass
+    assert await _escalation_ids(store) == set()
+    assert await store.groups.member("esc-member") is None

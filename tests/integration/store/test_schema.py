@@ -21,7 +21,7 @@ async def test_migrate_from_empty_reaches_head(database_url: str) -> None:
     async with open_store(database_url) as store:
         current, head = await store.db.migration_status()
         assert current is None
-        assert head == "0004"
+        assert head == "0005"
         await store.db.migrate()
         assert await store.db.migration_status() == (head, head)
         await store.db.migrate()
@@ -56,7 +56,7 @@ async def test_memory_database_works_for_quick_tests() -> None:
     """sqlite:///:memory: migrates and answers, with reads and writes sharing one connection."""
     async with open_store("sqlite:///:memory:") as store:
         await store.db.migrate()
-        assert (await store.db.migration_status())[0] == "0004"
+        assert (await store.db.migration_status())[0] == "0005"
         assert (await store.counts.totals())["escalations"] == 0
 
 

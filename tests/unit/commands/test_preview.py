@@ -35,6 +35,7 @@ KEYS = {
     "category_reason",
     "sla",
     "watchers",
+    "group",
     "flavor",
     "online",
     "field_keys",

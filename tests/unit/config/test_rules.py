@@ -35,6 +35,12 @@ RULES_HEAD = "jira: {project: AIGOV}\nrules:\n  - name: first\n    match: {actio
         ("set: {labels: ['{{ x | nofilter }}']}", "set.labels[0]: template line 1: No filter"),
         ("set: {fields: {Team: '{% for %}'}}", "set.fields['Team']: template line 1"),
         ("set: {components: ['']}", "set.components has an empty entry"),
+        ("set: {group_by: [policy, colour]}", "set.group_by takes a list of policy, action"),
+        ("set: {group_by: []}", "set.group_by takes a list of"),
+        ("set: {group_by: [model, model]}", "set.group_by names a key twice"),
+        ("set: {group_window: 1h}", "set.group_window needs set.group_by"),
+        ("set: {group_by: [policy], group_window: soon}", "set.group_window: 'soon' is not a"),
+        ("set: {group_by: [policy], group_window: 0m}", "set.group_window must be longer than 0"),
     ],
 )
 def test_bad_rules_fail_to_load_naming_rule_and_line(
@@ -111,3 +117,15 @@ def test_all_new_keys_load() -> None:
         }
     )
     assert settings.rules[0].set.fields == {"Team": "t", "Tags": ["a", "b"]}
+
+
+def test_storm_settings_default_and_switch_off(tmp_path: Path) -> None:
+    """The runaway guard defaults to 50 tickets in 10 minutes; 0 or null turns it off; a bad
+    window fails the load naming the key."""
+    default = settings_from_dict({})
+    assert (default.storm.max_tickets_per_policy, default.storm.window) == (50, "10m")
+    assert default.storm.enabled
+    assert not settings_from_dict({"storm": {"max_tickets_per_policy": 0}}).storm.enabled
+    assert not settings_from_dict({"storm": {"max_tickets_per_policy": None}}).storm.enabled
+    with pytest.raises(ConfigError, match=r"storm\.window"):
+        load(tmp_path, "storm: {window: 0s}\n")

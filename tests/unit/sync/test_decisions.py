@@ -56,6 +56,17 @@ def test_a_person_entering_done_resolves_an_open_escalation() -> None:
     assert (plan.resolve, plan.record_status, plan.echo) == (True, True, False)
 
 
+def test_a_person_entering_done_resolves_a_groups_members_whatever_the_opener() -> None:
+    """The group's ticket done by a person resolves its members even when its own escalation
+    closed before; the bridge's own move, or inbound switched off, resolves none."""
+    closed = LinkFacts(escalation_closed=True)
+    plan = _plan(_status_event("done"), closed)
+    assert (plan.resolve, plan.resolve_members) == (False, True)
+    assert not _plan(_status_event("done", actor=BOT)).resolve_members
+    assert not _plan(_status_event("done"), inbound=False).resolve_members
+    assert not _plan(_status_event("indeterminate")).resolve_members
+
+
 def test_the_bridges_own_change_is_an_echo() -> None:
     """The bot's status change is recorded but resolves nothing and explains nothing."""
     was_done = LinkFacts(escalation_closed=True, status_category="done", status_at=T0)
