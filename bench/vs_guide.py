@@ -21,7 +21,8 @@ a custom field holding the escalation id (the guide's "Escalation ID").
     .venv/bin/python -m bench.vs_guide --outage 10 --count 60        # a short trial
     .venv/bin/python -m bench.vs_guide --faithful --targets guide --scenarios latency
 
-Traffic goes to 127.0.0.1 only; every run is bounded in time and stops by itself.
+Every process it starts listens on 127.0.0.1 and is stopped when its run ends, also on an
+error or Ctrl-C; every run is bounded in time.
 """
 
 from __future__ import annotations
@@ -41,24 +42,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.common import (
-    PYTHON,
-    bridge_config,
-    bridge_env,
-    busy_cores,
-    cpu_jiffies,
-    cpu_seconds,
-    db_query,
-    free_port,
-    git_commit,
-    http_json,
-    machine,
-    process,
-    run_prefix,
-    table,
-    wait_http,
-    wait_quiet,
-)
+from bench import common
 from bench.webhook_stream import ATTEMPTS, BASE_DELAY, TIMEOUT, Outage, ack_stats, send_all
 from kt_jira.render.sanitise import correlation_label
 
@@ -70,17 +54,19 @@ WEBHOOK = "/webhooks/keeptrusts"
 
 @dataclass(frozen=True, kw_only=True)
 class Options:
-    rate: float
-    count: int
-    latency: float
-    outage: float
-    outage_start: float
-    outage_latency: float
-    tail: float
-    faithful: bool
-    drain_deadline: float
-    quiet: float
-    quiet_wait: float
+    """What ``main`` reads from the command line (defaults as there)."""
+
+    rate: float = 20.0
+    count: int = 200
+    latency: float = 0.5
+    outage: float = 60.0
+    outage_start: float = 5.0
+    outage_latency: float = 0.1
+    tail: float = 5.0
+    faithful: bool = False
+    drain_deadline: float = 300.0
+    quiet: float = 0.5
+    quiet_wait: float = 60.0
 
 
 # -- processes -----------------------------------------------------------------------------
@@ -88,18 +74,26 @@ class Options:
 
 @contextlib.contextmanager
 def jira_sandbox(tmp: Path, latency: float) -> Iterator[tuple[str, int]]:
-    port = free_port()
+    port = common.free_port()
     url = f"http://127.0.0.1:{port}"
-    argv = [PYTHON, "-m", "bench.sandbox_server", "--port", str(port), "--latency", str(latency)]
-    with process(argv, log=tmp / "sandbox.log") as proc:
-        wait_http(f"{url}/_sandbox/stats", proc=proc)
+    argv = [
+        common.PYTHON,
+        "-m",
+        "bench.sandbox_server",
+        "--port",
+        str(port),
+        "--latency",
+        str(latency),
+    ]
+    with common.process(argv, log=tmp / "sandbox.log") as proc:
+        common.wait_http(f"{url}/_sandbox/stats", proc=proc)
         yield url, proc.pid
 
 
 @contextlib.contextmanager
 def target(name: str, jira_url: str, tmp: Path, options: Options) -> Iterator[tuple[str, str, int]]:
     """Start ``name`` against ``jira_url``; yields its webhook URL, webhook secret and pid."""
-    port = free_port()
+    port = common.free_port()
     secret = secrets.token_hex(24)
     if name == "guide":
         env = os.environ | {
@@ -109,10 +103,10 @@ def target(name: str, jira_url: str, tmp: Path, options: Options) -> Iterator[tu
             "JIRA_PROJECT_KEY": "AIGOV",
         }
         mode = "--faithful" if options.faithful else "--fixed-fields"
-        argv = [PYTHON, "-m", "bench.guide_server", "--port", str(port), mode]
+        argv = [common.PYTHON, "-m", "bench.guide_server", "--port", str(port), mode]
     else:
-        env = bridge_env(webhook_secret=secret, jira_token=SANDBOX_TOKEN)
-        config = bridge_config(
+        env = common.bridge_env(webhook_secret=secret, jira_token=SANDBOX_TOKEN)
+        config = common.bridge_config(
             tmp / "kt-jira.yaml",
             database_url=f"sqlite:///{tmp / 'kt-jira.db'}",
             port=port,
@@ -121,9 +115,9 @@ def target(name: str, jira_url: str, tmp: Path, options: Options) -> Iterator[tu
             jira={"max_requests_per_second": 50.0, "timeout_seconds": 10.0},
             worker={"concurrency": 16},
         )
-        argv = [PYTHON, "-m", "kt_jira", "serve", "--config", str(config)]
-    with process(argv, log=tmp / f"{name}.log", env=env) as proc:
-        wait_http(f"http://127.0.0.1:{port}/healthz", proc=proc, timeout=60)
+        argv = [common.PYTHON, "-m", "kt_jira", "serve", "--config", str(config)]
+    with common.process(argv, log=tmp / f"{name}.log", env=env) as proc:
+        common.wait_http(f"http://127.0.0.1:{port}/healthz", proc=proc, timeout=60)
         yield f"http://127.0.0.1:{port}{WEBHOOK}", secret, proc.pid
 
 
@@ -135,97 +129,20 @@ def wait_drained(db: Path, deadline: float) -> float | None:
     started = time.monotonic()
     sql = "SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')"
     while time.monotonic() - started < deadline:
-        if int(db_query(f"sqlite:///{db}", sql)[0][0]) == 0:
+        if int(common.db_query(f"sqlite:///{db}", sql)[0][0]) == 0:
             return time.monotonic() - started
         time.sleep(1.0)
     return None
-
-
-# -- one run -------------------------------------------------------------------------------
-
-
-def run(name: str, scenario: str, options: Options) -> dict[str, Any]:
-    outage = scenario == "outage"
-    count = options.count
-    if outage:
-        count = round(options.rate * (options.outage_start + options.outage + options.tail))
-    ids = [f"{run_prefix()}_{n:05d}" for n in range(count)]
-    latency = options.outage_latency if outage else options.latency
-    result: dict[str, Any] = {
-        "target": name,
-        "scenario": scenario,
-        "count": count,
-        "jira_latency_s": latency,
-        "commit": git_commit(),
-    }
-    result["busy_before"] = wait_quiet(threshold=options.quiet, max_wait=options.quiet_wait)
-    with tempfile.TemporaryDirectory(prefix="kt-bench-guide-") as tmp_name:
-        tmp = Path(tmp_name)
-        with (
-            jira_sandbox(tmp, latency) as (jira_url, jira_pid),
-            target(name, jira_url, tmp, options) as (url, secret, pid),
-        ):
-            machine0, cpu0, jira0 = cpu_jiffies(), cpu_seconds(pid), cpu_seconds(jira_pid)
-            own0, started = time.process_time(), time.monotonic()
-            spec = Outage(jira_url=jira_url, start=options.outage_start, seconds=options.outage)
-            load = send_all(url, secret=secret, ids=ids, rate=options.rate,
-                            outage=spec if outage else None)  # fmt: skip
-            sent, marks = asyncio.run(load)
-            wall = time.monotonic() - started
-            server_cpu = (cpu_seconds(pid) - cpu0) / wall
-            other = busy_cores(machine0, cpu_jiffies()) - server_cpu
-            other -= (cpu_seconds(jira_pid) - jira0 + time.process_time() - own0) / wall
-            drained = (
-                wait_drained(tmp / "kt-jira.db", options.drain_deadline)
-                if (name == "kt-jira")
-                else 0.0
-            )
-            time.sleep(3.0)  # late duplicates would show up here
-            result |= outcome(jira_url, ids, marks)
-        result |= ack_stats(sent)
-    result |= {
-        "server_cpu": server_cpu,
-        "other_cpu": other,
-        "send_wall_s": wall,
-        "drain_wait_s": drained,
-        "drained": drained is not None,
-        **marks,
-    }
-    return result
-
-
-def outcome(jira_url: str, ids: list[str], marks: dict[str, float]) -> dict[str, Any]:
-    """Issues per escalation, from the sandbox's own state, and its create statuses."""
-    issues = http_json("GET", f"{jira_url}/_bench/issues?values=1", timeout=120)["issues"]
-    by_label = {correlation_label(eid): eid for eid in ids}
-    known = set(ids)
-    per: Counter[str] = Counter()
-    for _id, labels, _created, values in issues:
-        owners = {by_label[label] for label in labels if label in by_label}
-        owners |= {value for value in values.values() if value in known}
-        per.update(owners)
-    creates = http_json("GET", f"{jira_url}/_sandbox/stats")["by_route"].get(CREATE_ROUTE, {})
-    last = max((float(created) for *_, created, _v in issues), default=float("nan"))
-    return {
-        "issues": len(issues),
-        "duplicates": sum(n - 1 for n in per.values() if n > 1),
-        "lost": sum(1 for eid in ids if per[eid] == 0),
-        "jira_creates": dict(sorted(creates.items())),
-        "last_create_after_outage_s": last - marks["outage_ended"] if marks else float("nan"),
-    }
 
 
 # -- report --------------------------------------------------------------------------------
 
 
 def report(results: list[dict[str, Any]], options: Options) -> str:
-    lines = [
-        f"machine: {machine().line()}",
-        f"rate {options.rate:g}/s; sender: attempts {ATTEMPTS}, backoff {BASE_DELAY:g} s doubling, "
-        f"timeout {TIMEOUT:g} s; "
-        f"guide mode: {'faithful' if options.faithful else 'fixed fields'}",
-        "",
-    ]
+    sender = f"attempts {ATTEMPTS}, backoff {BASE_DELAY:g} s doubling, timeout {TIMEOUT:g} s"
+    mode = "faithful" if options.faithful else "fixed fields"
+    lines = [f"machine: {common.machine().line()}"]
+    lines += [f"rate {options.rate:g}/s; sender: {sender}; guide mode: {mode}", ""]
     rows = [
         [
             r["scenario"],
@@ -247,7 +164,7 @@ def report(results: list[dict[str, Any]], options: Options) -> str:
         for r in results
     ]
     lines.append(
-        table(
+        common.table(
             [
                 "scenario",
                 "target",
@@ -279,6 +196,95 @@ def report(results: list[dict[str, Any]], options: Options) -> str:
     return "\n".join(lines)
 
 
+# -- one run -------------------------------------------------------------------------------
+
+
+def run(name: str, scenario: str, options: Options) -> dict[str, Any]:
+    outage = scenario == "outage"
+    count = options.count
+    if outage:
+        count = round(options.rate * (options.outage_start + options.outage + options.tail))
+    ids = [f"{common.run_prefix()}_{n:05d}" for n in range(count)]
+    latency = options.outage_latency if outage else options.latency
+    result: dict[str, Any] = {
+        "target": name,
+        "scenario": scenario,
+        "count": count,
+        "jira_latency_s": latency,
+        "commit": common.git_commit(),
+    }
+    result["busy_before"] = common.wait_quiet(threshold=options.quiet, max_wait=options.quiet_wait)
+    with tempfile.TemporaryDirectory(prefix="kt-bench-guide-") as tmp_name:
+        tmp = Path(tmp_name)
+        with (
+            jira_sandbox(tmp, latency) as (jira_url, jira_pid),
+            target(name, jira_url, tmp, options) as (url, secret, pid),
+        ):
+            machine0, cpu0, jira0 = (
+                common.cpu_jiffies(),
+                common.cpu_seconds(pid),
+                common.cpu_seconds(jira_pid),
+            )
+            own0, started = time.process_time(), time.monotonic()
+            spec = Outage(jira_url=jira_url, start=options.outage_start, seconds=options.outage)
+            load = send_all(url, secret=secret, ids=ids, rate=options.rate,
+                            outage=spec if outage else None)  # fmt: skip
+            sent, marks = asyncio.run(load)
+            wall = time.monotonic() - started
+            server_cpu = (common.cpu_seconds(pid) - cpu0) / wall
+            other = common.busy_cores(machine0, common.cpu_jiffies()) - server_cpu
+            other -= (common.cpu_seconds(jira_pid) - jira0 + time.process_time() - own0) / wall
+            drained = (
+                wait_drained(tmp / "kt-jira.db", options.drain_deadline)
+                if (name == "kt-jira")
+                else 0.0
+            )
+            time.sleep(3.0)  # late duplicates would show up here
+            result |= outcome(jira_url, ids, marks)
+        result |= ack_stats(sent)
+    result |= {
+        "server_cpu": server_cpu,
+        "other_cpu": other,
+        "send_wall_s": wall,
+        "drain_wait_s": drained,
+        "drained": drained is not None,
+        **marks,
+    }
+    return result
+
+
+def outcome(jira_url: str, ids: list[str], marks: dict[str, float]) -> dict[str, Any]:
+    """Issues per escalation, from the sandbox's own state, and its create statuses."""
+    issues = common.http_json("GET", f"{jira_url}/_bench/issues?values=1", timeout=120)["issues"]
+    by_label = {correlation_label(eid): eid for eid in ids}
+    known = set(ids)
+    per: Counter[str] = Counter()
+    for _id, labels, _created, values in issues:
+        owners = {by_label[label] for label in labels if label in by_label}
+        owners |= {value for value in values.values() if value in known}
+        per.update(owners)
+    creates = common.http_json("GET", f"{jira_url}/_sandbox/stats")["by_route"].get(
+        CREATE_ROUTE, {}
+    )
+    last = max((float(created) for *_, created, _v in issues), default=float("nan"))
+    return {
+        "issues": len(issues),
+        "duplicates": sum(n - 1 for n in per.values() if n > 1),
+        "lost": sum(1 for eid in ids if per[eid] == 0),
+        "jira_creates": dict(sorted(creates.items())),
+        "last_create_after_outage_s": last - marks["outage_ended"] if marks else float("nan"),
+    }
+
+
+def progress(result: dict[str, Any]) -> str:
+    """One line per finished run."""
+    return (
+        f"{result['scenario']} {result['target']}: p99 {result['ack_p99_ms']:.1f} ms, gave up "
+        f"{result['gave_up']}, duplicates {result['duplicates']}, lost {result['lost']}, "
+        f"Jira creates {result['jira_creates']}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--targets", default="guide,kt-jira")
@@ -298,19 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not (0 < args.rate <= 200 and 0 < args.count <= 5000 and 0 < args.outage <= 600):
         parser.error("--rate 1..200, --count 1..5000, --outage up to 600 s")
-    options = Options(
-        rate=args.rate,
-        count=args.count,
-        latency=args.latency,
-        outage=args.outage,
-        outage_start=args.outage_start,
-        outage_latency=args.outage_latency,
-        tail=args.tail,
-        faithful=args.faithful,
-        drain_deadline=args.drain_deadline,
-        quiet=args.quiet,
-        quiet_wait=args.quiet_wait,
-    )
+    fields = Options.__dataclass_fields__
+    options = Options(**{k: v for k, v in vars(args).items() if k in fields})
     results = []
     for scenario in args.scenarios.split(","):
         for name in args.targets.split(","):
@@ -318,14 +313,9 @@ def main(argv: list[str] | None = None) -> int:
                 parser.error(f"unknown target {name!r} or scenario {scenario!r}")
             result = run(name, scenario, options)
             results.append(result)
-            print(
-                f"{scenario} {name}: p99 {result['ack_p99_ms']:.1f} ms, gave up "
-                f"{result['gave_up']}, duplicates {result['duplicates']}, lost "
-                f"{result['lost']}, Jira creates {result['jira_creates']}",
-                flush=True,
-            )
-    print()
-    print(report(results, options))
+            print(progress(result), flush=True)
+    summary = report(results, options)
+    print(f"\n{summary}")
     if args.json:
         doc = {"options": asdict(options), "results": results}
         args.json.write_text(json.dumps(doc, indent=2, default=str))
