@@ -22,6 +22,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 
 async def accept(request: Request) -> JSONResponse:
@@ -43,9 +44,15 @@ def create_app() -> Starlette:
 
 
 async def serve(port: int) -> None:
+    await serve_like_bridge(create_app(), port)
+
+
+async def serve_like_bridge(app: ASGIApp, port: int) -> None:
+    """Serve ``app`` on 127.0.0.1:``port`` until SIGTERM/SIGINT, as ``Bridge.run`` serves the
+    bridge (also used by ``bench.guide_server``)."""
     # The same arguments as kt_jira.service.Bridge.run.
     config = uvicorn.Config(
-        create_app(),
+        app,
         host="127.0.0.1",
         port=port,
         log_level="warning",
