@@ -5,6 +5,7 @@ edge where a coroutine runs and a user-fixable error becomes one line and exit c
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Coroutine
 from datetime import timedelta
 from pathlib import Path
@@ -25,9 +26,18 @@ out = Console()
 err = Console(stderr=True)
 T = TypeVar("T")
 
+CONFIG_ENV = "KT_JIRA_CONFIG"
+#: Where a config is looked for when neither ``--config`` nor ``KT_JIRA_CONFIG`` names one.
+DEFAULT_CONFIGS = (Path("kt-jira.yaml"), Path("/etc/kt-jira/kt-jira.yaml"))
 ConfigOption = Annotated[
     Path,
-    typer.Option("--config", "-c", envvar="KT_JIRA_CONFIG", help="YAML config file.", exists=False),
+    typer.Option(
+        "--config",
+        "-c",
+        envvar=CONFIG_ENV,
+        help="YAML config file (default: ./kt-jira.yaml, then /etc/kt-jira/kt-jira.yaml).",
+        exists=False,
+    ),
 ]
 #: ``--format`` of a listing: a table for people, JSON for scripts.
 FormatOption = Annotated[Literal["table", "json"], typer.Option("--format", help="table or json.")]
@@ -93,6 +103,19 @@ def _main(
     ] = False,
 ) -> None:
     logs.configure(level=log_level)
+    _default_config()
+
+
+def _default_config() -> None:
+    """Without ``--config`` or ``KT_JIRA_CONFIG``, the first of ``DEFAULT_CONFIGS`` that exists
+    becomes ``KT_JIRA_CONFIG`` for this process, which ``--config`` reads; the command's options
+    are parsed after this callback, so an explicit ``--config`` still wins."""
+    if os.environ.get(CONFIG_ENV):
+        return
+    for candidate in DEFAULT_CONFIGS:
+        if candidate.is_file():
+            os.environ[CONFIG_ENV] = str(candidate)
+            return
 
 
 @app.command()

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from kt_jira.errors import ConfigError
 from kt_jira.store import engine, migrate
-from kt_jira.store.group_commit import GroupCommit
+from kt_jira.store.batching import GroupCommit
 from kt_jira.store.migrate import SchemaStatus
 
 MIGRATION_LOCK: Final = "kt_jira.migrate"

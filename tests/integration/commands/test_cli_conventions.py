@@ -5,6 +5,9 @@ from ``KT_JIRA_CONFIG``, one line (not a traceback) for a database that is not m
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -89,3 +92,28 @@ async def test_prune_counts_deletes_and_refuses_a_cutoff_inside_reconcile_window
     async with open_store(database) as store:
         left = [job.job_key for job in await store.queue.list()]
     assert left == ["create_issue:esc_prune_new"]
+
+
+def test_the_config_is_found_in_the_working_directory_by_default(tmp_path: Path) -> None:
+    """Without --config or KT_JIRA_CONFIG, ./kt-jira.yaml is used; --config still wins; with
+    none of them the error names all three ways."""
+    (tmp_path / "kt-jira.yaml").write_text(
+        f"database_url: sqlite:///{tmp_path / 'kt.db'}\n", encoding="utf-8"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "KT_JIRA_CONFIG"} | {"COLUMNS": "200"}
+
+    def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-m", "kt_jira", *args]
+        return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
+
+    assert run("migrate", cwd=tmp_path).returncode == 0
+    listed = run("jobs", "list", "--format", "json", cwd=tmp_path)
+    assert (listed.returncode, listed.stdout.strip()) == (0, "[]")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    missing = run("jobs", "list", cwd=elsewhere)
+    assert missing.returncode == 2
+    assert "--config" in missing.stderr
+    assert "KT_JIRA_CONFIG" in missing.stderr
+    wrong = run("jobs", "list", "--config", str(elsewhere / "none.yaml"), cwd=tmp_path)
+    assert wrong.returncode == 2  # the explicit path is used, not ./kt-jira.yaml

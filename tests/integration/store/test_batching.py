@@ -12,7 +12,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kt_jira.store import Outcome, Store, audit
-from kt_jira.store.group_commit import GroupCommit
+from kt_jira.store.batching import GroupCommit
 from tests.integration.store.builders import T0, ingest_created
 
 BURST = 60
