@@ -155,8 +155,12 @@ class FailoverSender:
 def payloads(prefix: str, count: int) -> dict[str, Json]:
     """``count`` escalations of one kind (one rule, one description shape): these tests are
     about replicas, not content, and the contract-checked sandbox then validates one new ADF
-    document instead of one per rule (about a second each, holding creates behind it)."""
-    return {f"{prefix}_{n:02d}": escalation_payload(f"{prefix}_{n:02d}") for n in range(count)}
+    document instead of one per rule (about a second each, holding creates behind it). Three
+    policies, so no policy comes near the runaway guard's 50 tickets (it would group them)."""
+    return {
+        f"{prefix}_{n:02d}": escalation_payload(f"{prefix}_{n:02d}", policy_name=f"ha-{n % 3}")
+        for n in range(count)
+    }
 
 
 def burst(

@@ -5,6 +5,8 @@ screenshot of the whole page kept (``build/artifacts/dashboard.png``)."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -124,10 +126,10 @@ async def test_the_dashboard_shows_the_database_and_replays_a_dead_letter(
         await page.evaluate("window.ktJiraRefresh()")  # the live refresh, in place
         # The reload after the click already showed no dead letter (the job was queued again),
         # so wait for the refresh's own news: the new ticket counted.
-        await page.wait_for_function(
-            "document.querySelector('#total-escalations').textContent.trim() === "
-            f"'{data['escalations'] + 1}'"
-        )
+        want, deadline = str(data["escalations"] + 1), time.monotonic() + 10
+        while await text(page, "#total-escalations") != want:  # the page's CSP forbids eval,
+            assert time.monotonic() < deadline, "the refresh never showed the new ticket"
+            await asyncio.sleep(0.05)  # so poll from here rather than wait_for_function
         assert await text(page, "#total-dead") == "0"
         csv = await page.request.get(f"{harness.url}/dashboard/data/priority.csv?range=7d")
         assert csv.status == 200
