@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from kt_jira.cli.common import (
     ConfigOption,
@@ -75,6 +74,7 @@ def prune(
 
 
 async def _prune(settings: Settings, *, cutoff: datetime, dry_run: bool) -> dict[str, int]:
+    from kt_jira.reconcile.view import RichProgress
     from kt_jira.store import open_store
     from kt_jira.store.retention import KINDS
 
@@ -83,13 +83,12 @@ async def _prune(settings: Settings, *, cutoff: datetime, dry_run: bool) -> dict
         if dry_run:
             return totals
         done = dict.fromkeys(KINDS, 0)
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-        with Progress(*columns, console=err, transient=True) as progress:
+        with RichProgress(err) as progress:  # reconcile's bar: one phase per table
             for kind in KINDS:
-                task = progress.add_task(f"pruning {kind}", total=totals[kind])
+                progress.start(f"pruning {kind}", total=totals[kind])
                 while deleted := await store.retention.prune_batch(
                     kind, cutoff=cutoff, limit=BATCH
                 ):
                     done[kind] += deleted
-                    progress.advance(task, deleted)
+                    progress.advance(deleted)
         return done

@@ -29,7 +29,8 @@ from typing import Any, Final
 from sqlalchemy import Column, ColumnElement, Select, and_, delete, exists, func, or_, select
 
 from kt_jira.store.database import Database
-from kt_jira.store.models import EscalationStatus, JobStatus
+from kt_jira.store.escalations import CLOSED
+from kt_jira.store.models import JobStatus
 from kt_jira.store.tables import (
     audit,
     deliveries,
@@ -66,12 +67,9 @@ def _old(kind: str, cutoff: datetime) -> Select[tuple[object]]:
     raise ValueError(f"unknown retention kind {kind!r}")
 
 
-_CLOSED: Final = (EscalationStatus.RESOLVED.value, EscalationStatus.EXPIRED.value)
-
-
 def _closed_before(cutoff: datetime) -> ColumnElement[bool]:
     return and_(
-        escalations.c.status.in_(_CLOSED),
+        escalations.c.status.in_(CLOSED),
         func.coalesce(escalations.c.resolved_at, escalations.c.updated_at) < cutoff,
     )
 
@@ -81,7 +79,7 @@ def _opens_a_live_group(cutoff: datetime) -> ColumnElement[bool]:
     would leave that member without its ticket (and reconcile would open one)."""
     member = escalations.alias("member")
     still_here = or_(
-        member.c.status.not_in(_CLOSED),
+        member.c.status.not_in(CLOSED),
         func.coalesce(member.c.resolved_at, member.c.updated_at) >= cutoff,
     )
     return exists(
